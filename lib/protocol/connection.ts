@@ -1,0 +1,424 @@
+/**
+ * The server side of one WebSocket connection after the opening handshake, without I/O: bytes from
+ * the client go in through receiveData(), and out come handler calls (messages, pings, the close) and
+ * bytes to write. It implements RFC 6455 §5–§7 on top of FrameParser, plus RFC 7692 message
+ * compression through a PerMessageDeflate codec when one was negotiated.
+ *
+ * States (§7):  OPEN ──close()──▶ CLOSING ──peer's close──▶ CLOSED
+ *                 └──peer's close (echoed)──────────────────▶ CLOSED
+ * A protocol violation stops reading at once and is reported with onProtocolError(); the close frame
+ * for it is sent when the owner calls fail(), so that events already queued for this connection can
+ * still be handled (and answered) first.
+ */
+import { CloseCode, Defaults, Opcode } from './constants';
+import { ProtocolError } from './errors';
+import { formatFrame, formatMessage } from './frame';
+import { FrameParser, type FrameHandler } from './frame-parser';
+import { formatClosePayload, parseClosePayload } from './close';
+import type { PerMessageDeflate } from './permessage-deflate';
+import { Utf8Validator } from './utf8';
+
+/** What a connection tells its owner. */
+export interface ConnectionHandler {
+  /** Bytes to send, in order. */
+  write(data: Buffer): void;
+  /**
+   * Message data. `opcode` is Text or Binary for the whole message; `first`/`last` mark its first and
+   * last piece. Text pieces always end on a character boundary and are valid UTF-8 so far.
+   * With `bufferMessages` every call carries one whole message (first and last both true).
+   */
+  onData(opcode: number, data: Buffer, first: boolean, last: boolean): void;
+  /** A ping arrived (the pong is already queued). */
+  onPing(payload: Buffer): void;
+  /** A pong arrived. */
+  onPong(payload: Buffer): void;
+  /** The peer's close frame (code 1005 when it carried none). The reply, if due, is already queued. */
+  onPeerClose(code: number, reason: string): void;
+  /** The peer broke the protocol; nothing more is read. Call fail() to send the close frame. */
+  onProtocolError(error: ProtocolError): void;
+}
+
+export interface ConnectionOptions {
+  /** Largest message accepted, after inflation (close 1009 beyond). */
+  maxMessageSize?: number;
+  /** Outgoing messages are split into frames of at most this many payload bytes (0: never split). */
+  maxFrameSize?: number;
+  /** Deliver whole messages instead of pieces as they arrive. */
+  bufferMessages?: boolean;
+  /** The codec when permessage-deflate was negotiated. */
+  deflate?: PerMessageDeflate | null;
+}
+
+export const ConnectionState = Object.freeze({ Open: 'open', Closing: 'closing', Closed: 'closed' } as const);
+export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
+
+/** An entry of the outgoing queue: frames ready to write, or a compression still running. */
+interface OutgoingSlot {
+  frames: Buffer[] | null;
+}
+
+export class ServerConnection implements FrameHandler {
+  private readonly handler: ConnectionHandler;
+  private readonly parser: FrameParser;
+  private readonly deflate: PerMessageDeflate | null;
+  readonly maxMessageSize: number;
+  maxFrameSize: number;
+  bufferMessages: boolean;
+
+  private stateValue: ConnectionState = ConnectionState.Open;
+  private closeSent = false;
+  private closeReceived = false;
+  private failed = false;
+  private suspended = false;
+  private inflating = false;
+
+  // The incoming message.
+  private frameOpcode = 0;
+  private frameFin = false;
+  private messageOpcode = 0;
+  private messageCompressed = false;
+  private messageSize = 0;
+  private firstPiece = true;
+  private utf8: Utf8Validator | null = null;
+  /** The unfinished character at the end of the last text piece, carried into the next. */
+  private carry: Buffer | null = null;
+  /** Pieces of the message being buffered (bufferMessages). */
+  private parts: Buffer[] | null = null;
+
+  // Outgoing: while a compression runs, later frames wait behind it so order is kept.
+  private queue: OutgoingSlot[] = [];
+  /** An outgoing message sent in parts is open (sendPart with last=false). */
+  private partialOpcode = 0;
+
+  constructor(handler: ConnectionHandler, options: ConnectionOptions = {}) {
+    this.handler = handler;
+    this.deflate = options.deflate ?? null;
+    this.maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize;
+    this.maxFrameSize = options.maxFrameSize ?? Defaults.maxFrameSize;
+    this.bufferMessages = options.bufferMessages ?? false;
+    this.parser = new FrameParser(this, { allowRsv1: this.deflate !== null });
+  }
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  /** True once a close frame was sent (by close() or fail()). */
+  get closing(): boolean {
+    return this.closeSent;
+  }
+
+  /** True when the peer's close frame arrived. */
+  get peerClosed(): boolean {
+    return this.closeReceived;
+  }
+
+  /** True once a protocol violation was found. */
+  get hasFailed(): boolean {
+    return this.failed;
+  }
+
+  /** Reading has stopped for now: suspended by the owner, or a message is inflating asynchronously. */
+  get readPaused(): boolean {
+    return this.parser.isPaused;
+  }
+
+  /**
+   * Stops handing out data (AcceptData=false): input still given to receiveData() is kept, in order,
+   * until unsuspend().
+   */
+  suspend(): void {
+    this.suspended = true;
+    this.parser.pause();
+  }
+
+  unsuspend(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
+    if (!this.inflating) this.resumeReading();
+  }
+
+  // ─── Input ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Bytes from the client. The buffer is handed over (payload is unmasked in place). */
+  receiveData(chunk: Buffer): void {
+    if (this.closeReceived || this.failed) return;
+    try {
+      this.parser.push(chunk);
+    } catch (error) {
+      this.protocolError(error);
+    }
+  }
+
+  /** FrameHandler: a new frame begins. */
+  onFrameStart(fin: boolean, rsv1: boolean, opcode: number, length: number): void {
+    this.frameOpcode = opcode;
+    this.frameFin = fin;
+    if (opcode === Opcode.Text || opcode === Opcode.Binary) {
+      this.messageOpcode = opcode;
+      this.messageCompressed = rsv1;
+      this.messageSize = 0;
+      this.firstPiece = true;
+      if (opcode === Opcode.Text) (this.utf8 ??= new Utf8Validator()).reset();
+    }
+    if (opcode === Opcode.Text || opcode === Opcode.Binary || opcode === Opcode.Continuation) {
+      // Uncompressed sizes are known from the headers, so an oversized message is refused before its bytes
+      // arrive; compressed ones are counted by the codec as they inflate.
+      if (!this.messageCompressed && this.messageSize + length > this.maxMessageSize) {
+        throw new ProtocolError(CloseCode.MessageTooBig, 'WSS_ERR_MESSAGE_TOO_BIG', 'message too big');
+      }
+      this.messageSize += length;
+    }
+  }
+
+  /** FrameHandler: payload of the current frame. */
+  onFramePayload(data: Buffer, end: boolean): void {
+    switch (this.frameOpcode) {
+      case Opcode.Ping:
+        return this.receivePing(data);
+      case Opcode.Pong:
+        return this.handler.onPong(data);
+      case Opcode.Close:
+        return this.receiveClose(data);
+      default:
+        return this.receiveMessageData(data, end && this.frameFin);
+    }
+  }
+
+  private receiveMessageData(data: Buffer, last: boolean): void {
+    if (!this.messageCompressed) return this.deliver(data, last);
+    // RFC 7692 §7.2.2: inflate the payload of all frames of the message as one stream.
+    let synchronous = true;
+    let done = false;
+    this.deflate!.decompress(data, last, (error, result) => {
+      done = true;
+      if (this.failed || this.closeReceived) return;
+      try {
+        if (error) throw error;
+        this.deliver(result!, last);
+      } catch (caught) {
+        if (synchronous) throw caught;
+        this.protocolError(caught);
+        return;
+      }
+      if (!synchronous) {
+        this.inflating = false;
+        if (!this.suspended) this.resumeReading();
+      }
+    });
+    synchronous = false;
+    if (!done) {
+      this.inflating = true;
+      this.parser.pause();
+    }
+  }
+
+  private resumeReading(): void {
+    try {
+      this.parser.resume();
+    } catch (error) {
+      this.protocolError(error);
+    }
+  }
+
+  /** Checks a piece of message data and hands it on. */
+  private deliver(data: Buffer, last: boolean): void {
+    if (this.messageOpcode === Opcode.Text) {
+      // §8.1: invalid UTF-8 in a text message fails the connection as soon as it is seen.
+      if (!this.utf8!.push(data) || (last && !this.utf8!.end())) {
+        throw new ProtocolError(CloseCode.InvalidPayload, 'WSS_ERR_INVALID_UTF8', 'invalid UTF-8 in a text message');
+      }
+    }
+    if (this.bufferMessages) {
+      if (!last) {
+        if (data.length > 0) (this.parts ??= []).push(data);
+        return;
+      }
+      const parts = this.parts;
+      this.parts = null;
+      const whole = parts ? Buffer.concat(data.length > 0 ? [...parts, data] : parts) : data;
+      this.handler.onData(this.messageOpcode, whole, true, true);
+      return;
+    }
+    if (this.messageOpcode === Opcode.Text) data = this.characterBoundary(data, last);
+    const first = this.firstPiece;
+    this.firstPiece = false;
+    this.handler.onData(this.messageOpcode, data, first, last);
+  }
+
+  /** Keeps an unfinished trailing character back for the next piece, so each text piece decodes cleanly. */
+  private characterBoundary(data: Buffer, last: boolean): Buffer {
+    if (this.carry) {
+      data = Buffer.concat([this.carry, data]);
+      this.carry = null;
+    }
+    if (last) return data;
+    const cut = incompleteTailStart(data);
+    if (cut < data.length) {
+      this.carry = Buffer.from(data.subarray(cut));
+      return data.subarray(0, cut);
+    }
+    return data;
+  }
+
+  private receivePing(payload: Buffer): void {
+    // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response … with
+    // identical Application data", unless it already sent a close frame.
+    if (!this.closeSent) this.enqueue([formatFrame(Opcode.Pong, payload)]);
+    this.handler.onPing(payload);
+  }
+
+  private receiveClose(payload: Buffer): void {
+    const { code, reason } = parseClosePayload(payload);
+    this.closeReceived = true;
+    this.parser.stop();
+    // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the
+    // endpoint MUST send a Close frame in response", typically echoing the status code.
+    if (!this.closeSent) {
+      this.closeSent = true;
+      this.enqueue([formatFrame(Opcode.Close, code === CloseCode.NoStatus ? EMPTY : formatClosePayload(code))]);
+    }
+    this.stateValue = ConnectionState.Closed;
+    this.handler.onPeerClose(code, reason);
+  }
+
+  private protocolError(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.parser.stop();
+    this.parts = null;
+    this.carry = null;
+    const failure =
+      error instanceof ProtocolError
+        ? error
+        : new ProtocolError(CloseCode.InternalError, 'WSS_ERR_INTERNAL', error instanceof Error ? error.message : String(error));
+    this.handler.onProtocolError(failure);
+  }
+
+  // ─── Output ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Sends one whole message (Text or Binary), compressed when negotiated and above the threshold. */
+  send(opcode: number, data: Buffer): void {
+    this.assertCanSend();
+    if (this.partialOpcode !== 0) throw new Error('a message sent in parts is still open');
+    const deflate = this.deflate;
+    if (deflate && data.length >= deflate.threshold) {
+      const slot: OutgoingSlot = { frames: null };
+      this.queue.push(slot);
+      deflate.compress(data, (error, result) => {
+        // A failed compression (only possible if zlib breaks) still sends the message, uncompressed.
+        slot.frames = error ? formatMessage(opcode, data, this.maxFrameSize) : formatMessage(opcode, result!, this.maxFrameSize, true);
+        this.flushQueue();
+      });
+      return;
+    }
+    this.enqueue(formatMessage(opcode, data, this.maxFrameSize));
+  }
+
+  /**
+   * Sends part of a message whose length is spread over several calls (MessageLength, SendFile):
+   * FIN goes on the last part only. Parts are never compressed (RFC 7692 lets each message choose).
+   */
+  sendPart(opcode: number, data: Buffer, last: boolean): void {
+    this.assertCanSend();
+    const first = this.partialOpcode === 0;
+    if (!first && opcode !== this.partialOpcode) throw new Error('a message sent in parts is still open');
+    this.partialOpcode = last ? 0 : opcode;
+    this.enqueue(formatMessage(opcode, data, this.maxFrameSize, false, first, last));
+  }
+
+  /** Output is waiting behind a compression still running. */
+  get hasQueuedOutput(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** True while a message sent in parts is unfinished. */
+  get sendingParts(): boolean {
+    return this.partialOpcode !== 0;
+  }
+
+  ping(payload: Buffer = EMPTY): void {
+    this.assertCanSend();
+    if (payload.length > 125) throw new RangeError('a ping payload is at most 125 bytes');
+    this.enqueue([formatFrame(Opcode.Ping, payload)]);
+  }
+
+  pong(payload: Buffer = EMPTY): void {
+    this.assertCanSend();
+    if (payload.length > 125) throw new RangeError('a pong payload is at most 125 bytes');
+    this.enqueue([formatFrame(Opcode.Pong, payload)]);
+  }
+
+  /**
+   * Starts the closing handshake (§7.1.2) with `code` and `reason` (truncated to fit 123 bytes), after
+   * everything already queued. Without a code the close frame is empty. Does nothing once a close was sent.
+   */
+  close(code?: number, reason = ''): void {
+    if (this.closeSent) return;
+    const payload = formatClosePayload(code, reason);
+    this.closeSent = true;
+    this.enqueue([formatFrame(Opcode.Close, payload)]);
+    this.stateValue = this.closeReceived ? ConnectionState.Closed : ConnectionState.Closing;
+  }
+
+  /** §7.1.7 "Fail the WebSocket Connection": send the close frame for `error`; nothing more is read. */
+  fail(error: ProtocolError): void {
+    this.failed = true;
+    this.parser.stop();
+    if (!this.closeSent) {
+      this.closeSent = true;
+      // The reason is for debugging only; the code says what went wrong.
+      this.enqueue([formatFrame(Opcode.Close, formatClosePayload(error.closeCode, error.message))]);
+    }
+    this.stateValue = ConnectionState.Closed;
+  }
+
+  /** Frees the codec. Call when the transport is gone. */
+  destroy(): void {
+    this.parser.stop();
+    this.deflate?.close();
+    this.queue = [];
+    this.stateValue = ConnectionState.Closed;
+  }
+
+  private assertCanSend(): void {
+    // §5.5.1: "After sending a Close frame, the endpoint MUST NOT send any further data frames."
+    if (this.closeSent) throw new Error('the connection is closing');
+  }
+
+  private enqueue(frames: Buffer[]): void {
+    if (this.queue.length > 0) {
+      this.queue.push({ frames });
+      return;
+    }
+    for (const frame of frames) this.handler.write(frame);
+  }
+
+  private flushQueue(): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (head.frames === null) return;
+      this.queue.shift();
+      for (const frame of head.frames) this.handler.write(frame);
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Where an unfinished UTF-8 character starts at the end of `data` (data.length when the last
+ * character is complete). Only the last 3 bytes can belong to one.
+ */
+export function incompleteTailStart(data: Uint8Array): number {
+  const n = data.length;
+  for (let back = 1; back <= 3 && back <= n; back++) {
+    const byte = data[n - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    if (byte < 0xc0) return n; // ASCII: complete
+    const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+    return back < size ? n - back : n;
+  }
+  return n;
+}
+

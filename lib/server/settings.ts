@@ -1,0 +1,88 @@
+/**
+ * The server-wide config settings (the Config method's "Name=Value" store): typed values with the
+ * documented defaults from the generated API table, parsed and checked as the reference describes
+ * (booleans as True/False/1/0/Yes/No in any case, integers within their documented range).
+ */
+import { CONFIG_BY_NAME, ErrorCode } from '../generated/api';
+import { WSServerError } from './errors';
+import { formatBoolean, parseBoolean, parseInteger } from './values';
+
+export type SettingValue = boolean | number | string;
+
+export interface SettingInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly default: SettingValue;
+  readonly perConnection?: boolean;
+  readonly readOnly?: boolean;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** Finds a setting by name, ignoring case; undefined when unknown. */
+export function findSetting(name: string): SettingInfo | undefined {
+  return (CONFIG_BY_NAME as Record<string, SettingInfo | undefined>)[name.toLowerCase()];
+}
+
+/** Converts a Config string value to the setting's type, or throws 608 (InvalidConfigValue). */
+export function parseSettingValue(info: SettingInfo, raw: unknown): SettingValue {
+  if (info.type === 'boolean') {
+    const value = parseBoolean(raw);
+    if (value === undefined) throw invalid(info, raw);
+    return value;
+  }
+  if (info.type === 'integer') {
+    const value = parseInteger(raw);
+    if (value === undefined) throw invalid(info, raw);
+    if ((info.min !== undefined && value < info.min) || (info.max !== undefined && value > info.max)) throw invalid(info, raw);
+    return value;
+  }
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+  throw invalid(info, raw);
+}
+
+/** How Config("Name") shows a value. */
+export function formatSettingValue(value: SettingValue): string {
+  return typeof value === 'boolean' ? formatBoolean(value) : String(value);
+}
+
+function invalid(info: SettingInfo, raw: unknown): WSServerError {
+  return new WSServerError(ErrorCode.InvalidConfigValue, `Invalid configuration setting value for ${info.name}: ${String(raw)}.`);
+}
+
+/** Server-wide values; per-connection ones live on the connection. */
+export class Settings {
+  private readonly values = new Map<string, SettingValue>();
+
+  constructor(overrides: Record<string, SettingValue> = {}) {
+    for (const [name, value] of Object.entries(overrides)) {
+      const info = findSetting(name);
+      if (!info) throw new Error(`unknown setting ${name}`);
+      this.values.set(info.name, value);
+    }
+  }
+
+  get(name: string): SettingValue {
+    const info = findSetting(name)!;
+    const value = this.values.get(info.name);
+    return value === undefined ? info.default : value;
+  }
+
+  bool(name: string): boolean {
+    return this.get(name) === true;
+  }
+
+  int(name: string): number {
+    return this.get(name) as number;
+  }
+
+  str(name: string): string {
+    return String(this.get(name));
+  }
+
+  /** Stores an already checked value. */
+  put(name: string, value: SettingValue): void {
+    this.values.set(findSetting(name)!.name, value);
+  }
+}

@@ -1,0 +1,349 @@
+import { expect } from 'chai';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { ServerConnection, incompleteTailStart, type ConnectionHandler, type ConnectionOptions } from '../../lib/protocol/connection';
+import { ProtocolError } from '../../lib/protocol/errors';
+import { PerMessageDeflate, type DeflateParams } from '../../lib/protocol/permessage-deflate';
+import { byteByByte, clientFrame, hex } from '../helpers/frames';
+
+type Seen =
+  | ['data', number, string, boolean, boolean]
+  | ['ping', string]
+  | ['pong', string]
+  | ['close', number, string]
+  | ['error', number, string];
+
+/** A connection wired to a recording handler. */
+function open(options: ConnectionOptions = {}) {
+  const events: Seen[] = [];
+  const written: Buffer[] = [];
+  const handler: ConnectionHandler = {
+    write: (data) => written.push(Buffer.from(data)),
+    onData: (opcode, data, first, last) => events.push(['data', opcode, data.toString('latin1'), first, last]),
+    onPing: (payload) => events.push(['ping', payload.toString()]),
+    onPong: (payload) => events.push(['pong', payload.toString()]),
+    onPeerClose: (code, reason) => events.push(['close', code, reason]),
+    onProtocolError: (error) => {
+      events.push(['error', error.closeCode, error.code]);
+      errors.push(error);
+    },
+  };
+  const errors: ProtocolError[] = [];
+  const connection = new ServerConnection(handler, options);
+  const output = () => Buffer.concat(written).toString('hex');
+  return { connection, events, written, errors, output };
+}
+
+const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+
+const PARAMS: DeflateParams = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
+
+/** What a client sends for a compressed message: deflate, strip 00 00 ff ff (RFC 7692 §7.2.1). */
+function compressForClient(text: string | Buffer): Buffer {
+  const out = deflateRawSync(typeof text === 'string' ? Buffer.from(text) : text, { finishFlush: 2 /* Z_SYNC_FLUSH */ });
+  return out.subarray(0, out.length - 4);
+}
+
+/** Waits for pending zlib work (async paths). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+describe('ServerConnection', () => {
+  describe('messages', () => {
+    it('delivers a single-frame text message', () => {
+      const { connection, events } = open();
+      connection.receiveData(clientFrame(1, 'Hello'));
+      expect(events).to.deep.equal([['data', 1, 'Hello', true, true]]);
+    });
+
+    it('delivers fragments as they arrive, marking the first and last piece', () => {
+      const { connection, events } = open();
+      connection.receiveData(clientFrame(2, 'ab', { fin: false }));
+      connection.receiveData(clientFrame(0, 'cd', { fin: false }));
+      connection.receiveData(clientFrame(0, 'ef'));
+      expect(events).to.deep.equal([
+        ['data', 2, 'ab', true, false],
+        ['data', 2, 'cd', false, false],
+        ['data', 2, 'ef', false, true],
+      ]);
+    });
+
+    it('delivers one whole message when buffering', () => {
+      const { connection, events } = open({ bufferMessages: true });
+      connection.receiveData(clientFrame(1, 'ab', { fin: false }));
+      connection.receiveData(clientFrame(9, 'p'));
+      connection.receiveData(clientFrame(0, 'cd'));
+      expect(events).to.deep.equal([
+        ['ping', 'p'],
+        ['data', 1, 'abcd', true, true],
+      ]);
+    });
+
+    it('delivers empty messages', () => {
+      const { connection, events } = open();
+      connection.receiveData(clientFrame(1, ''));
+      connection.receiveData(clientFrame(2, ''));
+      expect(events).to.deep.equal([
+        ['data', 1, '', true, true],
+        ['data', 2, '', true, true],
+      ]);
+    });
+
+    it('keeps text pieces on character boundaries when a character is split between frames', () => {
+      const { connection, events } = open();
+      const euro = Buffer.from('€', 'utf8'); // e2 82 ac
+      connection.receiveData(clientFrame(1, Buffer.concat([Buffer.from('a'), euro.subarray(0, 2)]), { fin: false }));
+      connection.receiveData(clientFrame(0, Buffer.concat([euro.subarray(2), Buffer.from('b')])));
+      expect(events).to.deep.equal([
+        ['data', 1, 'a', true, false],
+        ['data', 1, utf8('€b'), false, true],
+      ]);
+    });
+
+    it('parses a stream fed one byte at a time', () => {
+      const { connection, events } = open();
+      for (const byte of byteByByte(Buffer.concat([clientFrame(1, 'hi'), clientFrame(9, 'x'), clientFrame(2, 'yo')]))) {
+        connection.receiveData(byte);
+      }
+      expect(events.filter((e) => e[0] === 'data').map((e) => e[2])).to.deep.equal(['h', 'i', 'y', 'o']);
+      expect(events.filter((e) => e[0] === 'ping')).to.deep.equal([['ping', 'x']]);
+    });
+  });
+
+  describe('§8.1 UTF-8', () => {
+    it('fails with 1007 on invalid UTF-8 in a text message', () => {
+      const { connection, events, errors } = open();
+      connection.receiveData(clientFrame(1, hex('cebae1bdb9cf83cebcceb5eda080656469746564')));
+      expect(events).to.deep.equal([['error', 1007, 'WSS_ERR_INVALID_UTF8']]);
+      expect(errors[0]).to.be.instanceOf(ProtocolError);
+    });
+
+    it('fails fast: in the first fragment, before the message ends', () => {
+      const { connection, events } = open();
+      connection.receiveData(clientFrame(1, hex('41 c0 80'), { fin: false }));
+      expect(events).to.deep.equal([['error', 1007, 'WSS_ERR_INVALID_UTF8']]);
+      connection.receiveData(clientFrame(0, 'more'));
+      expect(events).to.have.length(1);
+    });
+
+    it('fails with 1007 when a text message ends inside a character', () => {
+      const { connection, events } = open();
+      connection.receiveData(clientFrame(1, hex('e2 82')));
+      expect(events).to.deep.equal([['error', 1007, 'WSS_ERR_INVALID_UTF8']]);
+    });
+
+    it('does not validate binary messages', () => {
+      const { connection, events } = open();
+      connection.receiveData(clientFrame(2, hex('c0 80 ff')));
+      expect(events).to.deep.equal([['data', 2, '\xc0\x80\xff', true, true]]);
+    });
+  });
+
+  describe('limits', () => {
+    it('fails with 1009 from the frame header when a message exceeds maxMessageSize', () => {
+      const { connection, events } = open({ maxMessageSize: 10 });
+      connection.receiveData(clientFrame(2, 'x'.repeat(10)));
+      connection.receiveData(clientFrame(2, 'x'.repeat(6), { fin: false }));
+      connection.receiveData(clientFrame(0, 'x'.repeat(5)).subarray(0, 6)); // header and mask only: decided already
+      expect(events.map((e) => e[0])).to.deep.equal(['data', 'data', 'error']);
+      expect(events[2]).to.deep.equal(['error', 1009, 'WSS_ERR_MESSAGE_TOO_BIG']);
+    });
+  });
+
+  describe('§5.5.2 ping and pong', () => {
+    it('answers a ping with a pong carrying the same payload', () => {
+      const { connection, events, output } = open();
+      connection.receiveData(clientFrame(9, 'Hello'));
+      expect(output()).to.equal('8a0548656c6c6f');
+      expect(events).to.deep.equal([['ping', 'Hello']]);
+    });
+    it('reports a pong without answering it', () => {
+      const { connection, events, written } = open();
+      connection.receiveData(clientFrame(10, 'r'));
+      expect(events).to.deep.equal([['pong', 'r']]);
+      expect(written).to.have.length(0);
+    });
+    it('sends pings and pongs with payload, refusing more than 125 bytes', () => {
+      const { connection, output } = open();
+      connection.ping(Buffer.from('a'));
+      connection.pong(Buffer.from('b'));
+      expect(output()).to.equal('89016' + '18a0162');
+      expect(() => connection.ping(Buffer.alloc(126))).to.throw(RangeError);
+    });
+  });
+
+  describe('§5.5.1 and §7 closing', () => {
+    it('echoes the peer close code and reports code and reason', () => {
+      const { connection, events, output } = open();
+      connection.receiveData(clientFrame(8, Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('bye')])));
+      expect(events).to.deep.equal([['close', 1000, 'bye']]);
+      expect(output()).to.equal('880203e8');
+      expect(connection.state).to.equal('closed');
+    });
+    it('reports 1005 for an empty close and answers with an empty close', () => {
+      const { connection, events, output } = open();
+      connection.receiveData(clientFrame(8, ''));
+      expect(events).to.deep.equal([['close', 1005, '']]);
+      expect(output()).to.equal('8800');
+    });
+    it('fails with 1002 on a 1-byte close payload and on an invalid close code', () => {
+      for (const payload of [hex('03'), hex('03ed'), hex('0000'), hex('1388')]) {
+        const { connection, events } = open();
+        connection.receiveData(clientFrame(8, payload));
+        expect(events[0]![0], payload.toString('hex')).to.equal('error');
+        expect(events[0]![1]).to.equal(1002);
+      }
+    });
+    it('fails with 1007 on a close reason that is not UTF-8', () => {
+      const { connection, events } = open();
+      connection.receiveData(clientFrame(8, hex('03e8 ff')));
+      expect(events).to.deep.equal([['error', 1007, 'WSS_ERR_INVALID_UTF8']]);
+    });
+    it('ignores data after the peer close', () => {
+      const { connection, events } = open();
+      connection.receiveData(Buffer.concat([clientFrame(8, hex('03e8')), clientFrame(1, 'late')]));
+      connection.receiveData(clientFrame(1, 'later'));
+      expect(events).to.deep.equal([['close', 1000, '']]);
+    });
+    it('runs a server-initiated closing handshake', () => {
+      const { connection, events, output } = open();
+      connection.close(1001, 'going');
+      expect(connection.state).to.equal('closing');
+      expect(output()).to.equal('880703e9' + Buffer.from('going').toString('hex'));
+      expect(() => connection.send(1, Buffer.from('x'))).to.throw(/closing/);
+      connection.receiveData(clientFrame(1, 'still read until the close'));
+      connection.receiveData(clientFrame(8, hex('03e9')));
+      expect(events.map((e) => e[0])).to.deep.equal(['data', 'close']);
+      expect(connection.state).to.equal('closed');
+      expect(output()).to.equal('880703e9' + Buffer.from('going').toString('hex')); // no second close frame
+    });
+    it('truncates a long reason to 123 bytes without splitting a character', () => {
+      const { connection, written } = open();
+      connection.close(1000, '€'.repeat(60));
+      const frame = written[0]!;
+      expect(frame[1]).to.equal(2 + 123 - (123 % 3));
+      expect(Buffer.from(frame.subarray(4)).toString('utf8')).to.equal('€'.repeat(41));
+    });
+    it('sends the close frame for a protocol error only when told to (fail)', () => {
+      const { connection, events, errors, output } = open();
+      connection.receiveData(Buffer.concat([clientFrame(1, 'ok'), clientFrame(0, 'bad')]));
+      expect(events).to.deep.equal([
+        ['data', 1, 'ok', true, true],
+        ['error', 1002, 'WSS_ERR_CONTINUATION'],
+      ]);
+      connection.send(1, Buffer.from('reply'));
+      connection.fail(errors[0]!);
+      expect(output().startsWith('81057265706c79')).to.equal(true);
+      expect(output().slice(14, 22)).to.equal('88' + (2 + errors[0]!.message.length).toString(16).padStart(2, '0') + '03ea');
+      expect(connection.state).to.equal('closed');
+    });
+  });
+
+  describe('outgoing', () => {
+    it('fragments at maxFrameSize', () => {
+      const { connection, output } = open({ maxFrameSize: 2 });
+      connection.send(1, Buffer.from('abcde'));
+      expect(output()).to.equal('01026162' + '00026364' + '800165');
+    });
+    it('sends a message in parts with FIN on the last part only', () => {
+      const { connection, output } = open({ maxFrameSize: 0 });
+      connection.sendPart(2, Buffer.from('ab'), false);
+      expect(connection.sendingParts).to.equal(true);
+      expect(() => connection.send(2, Buffer.from('x'))).to.throw(/still open/);
+      connection.sendPart(2, Buffer.from('cd'), true);
+      expect(output()).to.equal('02026162' + '80026364');
+    });
+  });
+
+  describe('RFC 7692 permessage-deflate', () => {
+    it('inflates a compressed message (§7.2.3.1 "Hello")', () => {
+      const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS) });
+      connection.receiveData(clientFrame(1, hex('f248cdc9c90700'), { rsv1: true }));
+      expect(events).to.deep.equal([['data', 1, 'Hello', true, true]]);
+    });
+
+    it('inflates a compressed message split into fragments with a ping between them', async () => {
+      const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS), bufferMessages: true });
+      const payload = compressForClient('Hello, fragmented world');
+      connection.receiveData(clientFrame(1, payload.subarray(0, 5), { rsv1: true, fin: false }));
+      connection.receiveData(clientFrame(9, 'p'));
+      connection.receiveData(clientFrame(0, payload.subarray(5)));
+      await settle();
+      expect(events).to.deep.equal([
+        ['ping', 'p'],
+        ['data', 1, 'Hello, fragmented world', true, true],
+      ]);
+    });
+
+    it('keeps context takeover across messages', async () => {
+      const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS) });
+      // §7.2.3.2: the same "Hello" twice with a shared window; the second refers back to the first.
+      connection.receiveData(clientFrame(1, hex('f248cdc9c90700'), { rsv1: true }));
+      connection.receiveData(clientFrame(1, hex('f2 00 11 00 00'), { rsv1: true }));
+      await settle();
+      expect(events.map((e) => e[2])).to.deep.equal(['Hello', 'Hello']);
+    });
+
+    it('compresses outgoing messages above the threshold and sets RSV1 on the first frame only', async () => {
+      const { connection, written } = open({ deflate: new PerMessageDeflate(PARAMS, { threshold: 10 }) });
+      const text = 'a fairly compressible message, a fairly compressible message';
+      connection.send(1, Buffer.from(text));
+      connection.send(1, Buffer.from('short'));
+      await settle();
+      const out = Buffer.concat(written);
+      expect(out[0]).to.equal(0xc1);
+      const length = out[1]!;
+      const inflated = inflateRawSync(Buffer.concat([out.subarray(2, 2 + length), hex('0000ffff')]), { finishFlush: 2 });
+      expect(inflated.toString()).to.equal(text);
+      expect(out.subarray(2 + length).toString('hex')).to.equal('8105' + Buffer.from('short').toString('hex'));
+    });
+
+    it('keeps the order of sends when a large compression is followed by small frames and a close', async () => {
+      const { connection, written } = open({ deflate: new PerMessageDeflate(PARAMS, { threshold: 0 }) });
+      const big = Buffer.alloc(2 * 1024 * 1024);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+      connection.send(2, big);
+      connection.ping(Buffer.from('p'));
+      connection.close(1000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const firstBytes = written.map((b) => b[0]);
+      expect(firstBytes[0]).to.equal(0xc2);
+      expect(firstBytes.slice(-2)).to.deep.equal([0x89, 0x88]);
+    });
+
+    it('fails with 1009 when a message inflates beyond maxMessageSize', async () => {
+      const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS, { maxMessageSize: 1024 }), maxMessageSize: 1024 });
+      connection.receiveData(clientFrame(2, compressForClient(Buffer.alloc(100000)), { rsv1: true }));
+      await settle();
+      expect(events).to.deep.equal([['error', 1009, 'WSS_ERR_MESSAGE_TOO_BIG']]);
+    });
+
+    it('fails with 1002 on a compressed message when deflate was not negotiated', () => {
+      const { connection, events } = open();
+      connection.receiveData(clientFrame(1, hex('f248cdc9c90700'), { rsv1: true }));
+      expect(events).to.deep.equal([['error', 1002, 'WSS_ERR_RSV']]);
+    });
+
+    it('fails with 1007 on invalid UTF-8 inside a compressed text message', async () => {
+      const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS) });
+      connection.receiveData(clientFrame(1, compressForClient(hex('c0 80')), { rsv1: true }));
+      await settle();
+      expect(events).to.deep.equal([['error', 1007, 'WSS_ERR_INVALID_UTF8']]);
+    });
+  });
+});
+
+describe('incompleteTailStart', () => {
+  it('finds where an unfinished character starts', () => {
+    expect(incompleteTailStart(Buffer.from('abc'))).to.equal(3);
+    expect(incompleteTailStart(hex('41 e2 82'))).to.equal(1);
+    expect(incompleteTailStart(hex('41 e2 82 ac'))).to.equal(4);
+    expect(incompleteTailStart(hex('f0 9f 98'))).to.equal(0);
+    expect(incompleteTailStart(hex('c3'))).to.equal(0);
+    expect(incompleteTailStart(hex('c3 a9'))).to.equal(2);
+    expect(incompleteTailStart(Buffer.alloc(0))).to.equal(0);
+  });
+});
