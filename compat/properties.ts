@@ -1,0 +1,211 @@
+/**
+ * Property access by numeric ID, as the procedural get/set do it: the reference's IDs, types and
+ * access rules (read-only, write-only, per-connection arrays indexed by ConnectionId), mapped onto
+ * the engine's WSServer and WSConnection. The switch is exhaustive over the generated PropertyId
+ * table, so a property added to the API description fails the typecheck until it is handled here.
+ */
+import { ErrorCode, PACKAGE_VERSION, PropertyId, propertyInfo, type PropertyInfo } from '../lib/generated/api';
+import { WSServerError } from '../lib/server/errors';
+import { parseBoolean, parseInteger } from '../lib/server/values';
+import type { WSConnection } from '../lib/server/ws-connection';
+import type { WSServer } from '../lib/server/ws-server';
+
+/** Values as the procedural API shows them. */
+export type PropertyValue = string | number | boolean;
+
+/** State kept by the compat face beside the engine. */
+export interface PropertyState {
+  runtimeLicense: string;
+}
+
+export function describeProperty(id: unknown): PropertyInfo {
+  const info = typeof id === 'number' || (typeof id === 'string' && /^\d+$/.test(id)) ? propertyInfo(Number(id)) : undefined;
+  if (!info) throw new WSServerError(ErrorCode.UnknownProperty);
+  return info;
+}
+
+/** Reads property `info` (with `index` = ConnectionId for per-connection properties). */
+export function getProperty(server: WSServer, state: PropertyState, info: PropertyInfo, index: unknown): PropertyValue {
+  if (info.access === 'wo') throw new WSServerError(ErrorCode.WriteOnlyProperty);
+  const id = info.id;
+  if (!info.perConnection) {
+    switch (id) {
+      case PropertyId.Version:
+        return PACKAGE_VERSION;
+      case PropertyId.ConnectionBacklog:
+        return server.connectionBacklog;
+      case PropertyId.WSConnectionCount:
+        return server.wsConnectionCount;
+      case PropertyId.DefaultTimeout:
+        return server.defaultTimeout;
+      case PropertyId.Listening:
+        return server.listening;
+      case PropertyId.LocalHost:
+        return server.localHost;
+      case PropertyId.LocalPort:
+        return server.localPort;
+      case PropertyId.SSLAuthenticateClients:
+        return server.sslAuthenticateClients;
+      case PropertyId.SSLCertEncoded:
+        return server.sslCertEncoded;
+      case PropertyId.SSLCertStore:
+        return server.sslCertStore;
+      case PropertyId.SSLCertStorePassword:
+        return server.sslCertStorePassword;
+      case PropertyId.SSLCertStoreType:
+        return server.sslCertStoreType;
+      case PropertyId.SSLCertSubject:
+        return server.sslCertSubject;
+      case PropertyId.RuntimeLicense:
+        return state.runtimeLicense;
+      default:
+        throw new WSServerError(ErrorCode.UnknownProperty);
+    }
+  }
+  const connection = server.connection(requireIndex(index));
+  switch (id) {
+    case PropertyId.WSConnectionAcceptData:
+      return connection.acceptData;
+    case PropertyId.WSConnectionBytesSent:
+      return connection.bytesSent;
+    case PropertyId.WSConnectionConnected:
+      return connection.connected;
+    case PropertyId.WSConnectionConnectionId:
+      return String(connection.connectionId);
+    case PropertyId.WSConnectionDataFormat:
+      return connection.dataFormat;
+    case PropertyId.WSConnectionHost:
+      return connection.host;
+    case PropertyId.WSConnectionLineMode:
+      return connection.lineMode;
+    case PropertyId.WSConnectionLocalAddress:
+      return connection.localAddress;
+    case PropertyId.WSConnectionOrigin:
+      return connection.origin;
+    case PropertyId.WSConnectionReadyToSend:
+      return connection.readyToSend;
+    case PropertyId.WSConnectionRemoteHost:
+      return connection.remoteHost;
+    case PropertyId.WSConnectionRemotePort:
+      return connection.remotePort;
+    case PropertyId.WSConnectionRequestHeaders:
+      return connection.requestHeaders;
+    case PropertyId.WSConnectionRequestURI:
+      return connection.requestURI;
+    case PropertyId.WSConnectionSubProtocols:
+      return connection.subProtocols;
+    case PropertyId.WSConnectionTimeout:
+      return connection.timeout;
+    default:
+      throw new WSServerError(ErrorCode.UnknownProperty);
+  }
+}
+
+/** Writes property `info`; values are checked against the property's type (605 when they do not fit). */
+export function setProperty(server: WSServer, state: PropertyState, info: PropertyInfo, index: unknown, value: unknown): void {
+  if (info.access === 'ro') throw new WSServerError(ErrorCode.ReadOnlyProperty);
+  if (!info.perConnection) {
+    if (index !== undefined) {
+      throw new WSServerError(ErrorCode.InvalidArgument, `Invalid argument. ${info.name} is not a per-connection property: call set(res, id, value).`);
+    }
+    switch (info.id) {
+      case PropertyId.ConnectionBacklog:
+        server.connectionBacklog = integer(value, 1);
+        return;
+      case PropertyId.DefaultTimeout:
+        server.defaultTimeout = integer(value, 0);
+        return;
+      case PropertyId.Listening:
+        server.listening = boolean(value);
+        return;
+      case PropertyId.LocalHost:
+        server.localHost = text(value);
+        return;
+      case PropertyId.LocalPort:
+        server.localPort = integer(value, 0, 65535);
+        return;
+      case PropertyId.SSLAuthenticateClients:
+        server.sslAuthenticateClients = boolean(value);
+        return;
+      case PropertyId.SSLCertEncoded:
+        server.sslCertEncoded = binaryText(value);
+        return;
+      case PropertyId.SSLCertStore:
+        server.sslCertStore = binaryText(value);
+        return;
+      case PropertyId.SSLCertStorePassword:
+        server.sslCertStorePassword = text(value);
+        return;
+      case PropertyId.SSLCertStoreType:
+        server.sslCertStoreType = integer(value, 0);
+        return;
+      case PropertyId.SSLCertSubject:
+        server.sslCertSubject = text(value);
+        return;
+      case PropertyId.RuntimeLicense:
+        // Accepted and ignored: there is no license to check.
+        state.runtimeLicense = text(value);
+        return;
+      default:
+        throw new WSServerError(ErrorCode.UnknownProperty);
+    }
+  }
+  const connection: WSConnection = server.connection(requireIndex(index));
+  switch (info.id) {
+    case PropertyId.WSConnectionAcceptData:
+      connection.acceptData = boolean(value);
+      return;
+    case PropertyId.WSConnectionConnected:
+      if (!boolean(value)) void server.disconnect(connection.connectionId).catch(() => undefined);
+      return;
+    case PropertyId.WSConnectionDataFormat: {
+      const format = integer(value, 0);
+      if (![0, 1, 2, 9, 10].includes(format)) throw new WSServerError(ErrorCode.InvalidValue, 'Invalid value. DataFormat is 0, 1, 2, 9 or 10.');
+      connection.dataFormat = format;
+      return;
+    }
+    case PropertyId.WSConnectionDataToSend:
+      server.setDataToSend(connection.connectionId, binary(value));
+      return;
+    case PropertyId.WSConnectionTimeout:
+      connection.timeout = integer(value, 0);
+      return;
+    default:
+      throw new WSServerError(ErrorCode.UnknownProperty);
+  }
+}
+
+function requireIndex(index: unknown): number | string {
+  if (typeof index === 'number' || typeof index === 'string') return index;
+  throw new WSServerError(ErrorCode.InvalidConnectionId);
+}
+
+function integer(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = parseInteger(value);
+  if (n === undefined || n < min || n > max) throw new WSServerError(ErrorCode.InvalidValue);
+  return n;
+}
+
+function boolean(value: unknown): boolean {
+  const b = parseBoolean(value);
+  if (b === undefined) throw new WSServerError(ErrorCode.InvalidValue);
+  return b;
+}
+
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new WSServerError(ErrorCode.InvalidValue);
+}
+
+/** Binary strings come in as a string (one char per byte) or bytes, and are kept as a one-char-per-byte string. */
+function binaryText(value: unknown): string {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+  return text(value);
+}
+
+function binary(value: unknown): string | Uint8Array {
+  if (value instanceof Uint8Array || typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new WSServerError(ErrorCode.InvalidValue);
+}
