@@ -171,7 +171,6 @@ const OUR_ERRORS: Array<[number, string, string]> = [
   [614, 'ConnectionClosed', 'The connection is closed.'],
   [615, 'CallbackError', 'An event handler threw an exception.'],
   [616, 'InvalidArgument', 'Invalid argument.'],
-  [617, 'NotListening', 'The server is not listening.'],
   [618, 'HandshakeFailed', 'WebSocket handshake failed.'],
   [619, 'ProtocolViolation', 'WebSocket protocol violation by the client.'],
 ];

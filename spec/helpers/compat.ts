@@ -29,6 +29,8 @@ export async function closeAll(): Promise<void> {
   const handles = [...open];
   open.clear();
   for (const res of handles) {
+    // Raw clients do not answer close frames: do not wait for them.
+    api.ipworksssl_wsserver_do_config(res, 'WaitForCloseResponse=false');
     await api.ipworksssl_wsserver_do_shutdown(res);
     api.ipworksssl_wsserver_close(res);
   }
