@@ -1,17 +1,33 @@
 #!/usr/bin/env bash
-# Installs, idempotently and quietly, what the test suite needs beyond npm packages.
+# Installs, idempotently and quietly, what the test suite needs beyond npm packages:
+#   openssl              the TLS specs (certificates, s_client)
+#   chromium             spec/interop/browser.spec.ts and demo-page.spec.ts (headless, driven over CDP)
+#   python3-websockets   spec/interop/python.spec.ts (Debian's package, for /usr/bin/python3)
 # Each tool is checked first, so a second run (or a developer machine that has them) does nothing.
 set -euo pipefail
 
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# Debian's binary is /usr/bin/chromium; the interop specs look there first.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The Debian package installs for the system interpreter, which may not be the first python3 on PATH
+# (pyenv): check with the same interpreter the interop spec spawns.
+python=/usr/bin/python3
+[[ -x $python ]] || python=python3
+"$python" -c 'import websockets' >/dev/null 2>&1 || need+=(python3-websockets)
 
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
-    echo "ci-setup: missing ${need[*]}; install them with: sudo apt-get install ${need[*]}" >&2
+    echo "ci-setup: missing ${need[*]}; install them with: sudo apt-get update && sudo apt-get install ${need[*]}" >&2
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # apt's chatter (debconf notes included) goes to a log that is shown only when something fails.
+  log=$(mktemp)
+  trap 'rm -f "$log"' EXIT
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "ci-setup: could not install ${need[*]}" >&2
+    exit 1
+  fi
 fi
