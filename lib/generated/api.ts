@@ -446,7 +446,7 @@ export const PROPERTIES: readonly PropertyInfo[] = deepFreeze([
     perConnection: false,
     origin: 'reference',
     computed: false,
-    description: 'How many accepted-by-the-kernel but not yet handled connections may wait on the listening socket (the backlog handed to listen()). Applies the next time listening starts.',
+    description: "How many connections the kernel may hold for the server before it accepts them (the backlog handed to listen()). Applies the next time listening starts. The default 5 is the reference's; raise it when many clients connect at the same moment, since connections beyond the queue are dropped by the kernel and the clients retry a second or more later.",
   },
   {
     id: 2,
@@ -523,7 +523,7 @@ export const PROPERTIES: readonly PropertyInfo[] = deepFreeze([
       { value: 9, name: 'dfPing', description: 'send the data as the payload of a Ping frame' },
       { value: 10, name: 'dfPong', description: 'send the data as the payload of an unsolicited Pong frame' },
     ],
-    description: 'How data passed to Send or WSConnectionDataToSend is framed on this connection. SendText and SendBytes ignore it.',
+    description: 'How data passed to Send or WSConnectionDataToSend is framed on this connection: 0 automatic (a string goes as text unless it holds a lone surrogate, bytes as binary), 1 text (bytes must be valid UTF-8), 2 binary (a string is converted with CodePage), 9 a ping and 10 a pong (at most 125 bytes). SendText and SendBytes ignore it.',
   },
   {
     id: 8,
@@ -839,7 +839,7 @@ export const METHODS: readonly MethodInfo[] = deepFreeze([
     procedural: 'ipworksssl_wsserver_do_changelinemode',
     php: 'doChangeLineMode',
     modern: 'changeLineMode',
-    description: 'Switches line mode on or off for one connection. In line mode DataIn reports each received line separately (or a chunk of MaxLineLength bytes when no line end comes). It only changes how received data is reported; nothing changes on the wire.',
+    description: 'Switches line mode on or off for one connection. In line mode DataIn reports each received line separately, with dataformat 0: a line ends at LF, and a CR right before the LF is part of the line end; neither is passed on, and eol is true. When MaxLineLength bytes gather without a line end they are reported anyway with eol false. Switching line mode off reports what was gathered (eol false). It only changes how received data is reported; nothing changes on the wire.',
   },
   {
     id: 2,
@@ -865,7 +865,7 @@ export const METHODS: readonly MethodInfo[] = deepFreeze([
     procedural: 'ipworksssl_wsserver_do_disconnect',
     php: 'doDisconnect',
     modern: 'disconnect',
-    description: 'Closes one client connection: a Close frame with DisconnectStatusCode and DisconnectStatusDescription goes out, and with WaitForCloseResponse the TCP connection is dropped only after the client answers with its own Close.',
+    description: "Closes one client connection: a Close frame with DisconnectStatusCode and DisconnectStatusDescription goes out after what was queued, and with WaitForCloseResponse the TCP connection is dropped only after the client answers with its own Close (or after the connection's timeout, 5 seconds when that is 0).",
   },
   {
     id: 4,
@@ -891,7 +891,7 @@ export const METHODS: readonly MethodInfo[] = deepFreeze([
     procedural: 'ipworksssl_wsserver_do_interrupt',
     php: 'doInterrupt',
     modern: 'interrupt',
-    description: 'Cancels a synchronous send still running on the connection (typically SendFile) while leaving the connection open.',
+    description: 'Ends what runs synchronously on the connection, leaving it open: a send waiting for room fails with 610, and a SendFile ends its message early (an empty final frame) and fails with 610.',
   },
   {
     id: 6,
@@ -917,7 +917,7 @@ export const METHODS: readonly MethodInfo[] = deepFreeze([
     procedural: 'ipworksssl_wsserver_do_ping',
     php: 'doPing',
     modern: 'ping',
-    description: "Sends a Ping frame to the client and waits, at most the connection's timeout, for the Pong that answers it; the Pong is also reported by the Ping event.",
+    description: "Sends a Ping frame to the client. With the connection's timeout at 0 it returns once the ping is queued, and the answering Pong shows up as a Ping event (response true); with a positive timeout it waits for that Pong and fails with 609 when it has not come within that many seconds.",
   },
   {
     id: 8,
@@ -969,7 +969,7 @@ export const METHODS: readonly MethodInfo[] = deepFreeze([
     procedural: 'ipworksssl_wsserver_do_sendfile',
     php: 'doSendFile',
     modern: 'sendFile',
-    description: 'Sends the content of a file to one client. The connection works synchronously until the whole file is out; Interrupt cancels the rest.',
+    description: 'Sends the content of a file to one client as ONE binary message, in frames of at most MaxFrameSize, reading the file only as fast as the client takes it (about OutBufferSize of it is in memory at a time, whatever the file size). The connection works synchronously until the last part is queued: other sends on it fail with 10035, or wait on a synchronous connection. With a positive timeout it fails with 609 after that many seconds without progress. Interrupt ends the message early with an empty final frame and makes SendFile fail with 610.',
   },
   {
     id: 12,
@@ -995,7 +995,7 @@ export const METHODS: readonly MethodInfo[] = deepFreeze([
     procedural: 'ipworksssl_wsserver_do_shutdown',
     php: 'doShutdown',
     modern: 'shutdown',
-    description: 'Stops accepting new clients and closes every existing connection, as StopListening followed by Disconnect on each connection would.',
+    description: "Stops accepting new clients and closes every existing connection with 1001 (going away) once what was queued for it has gone out. With WaitForCloseResponse each close waits for the client's Close (at most the connection's timeout, or 5 seconds when that is 0). Connections still in their handshake are dropped.",
   },
   {
     id: 14,
@@ -1683,7 +1683,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
       { value: 3, name: 'Debug' },
     ],
     defaultSource: 'reference',
-    description: "How much the Log event reports: 0 nothing, 1 connection-level information, 2 also details of the upgrade request, 3 everything useful for debugging. Named by the Log event's documentation but missing from the reference's setting list.",
+    description: "How much the Log event reports: 0 nothing; 1 connection events (the connection request, the request line with URL and HTTP version, the open, closes, refusals and errors); 2 also every request header (credentials masked when MaskSensitive is true); 3 also every socket read and write after the handshake, as its size and first 32 bytes in hex. Named by the Log event's documentation but missing from the reference's setting list.",
   },
   {
     name: 'AllowedClients',
@@ -1709,7 +1709,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     readOnly: false,
     computed: false,
     defaultSource: 'facts',
-    description: 'When true, the listening port is bound for this server alone, so starting to listen on a port that is already taken fails.',
+    description: 'When true, the listening port is bound for this server alone, so starting to listen on a port that is already taken fails with 10048. Node.js offers no switch to share a listening TCP port (no SO_REUSEPORT for net servers in Node.js 20), so binding is always exclusive here and false changes nothing.',
   },
   {
     name: 'BlockedClients',
@@ -1749,7 +1749,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Seconds of silence allowed while an incoming TLS connection is still in its handshake; 0 means no limit. TLS connections only.',
+    description: 'Seconds of silence allowed while an incoming connection is still in its handshake (a TLS handshake, then the HTTP upgrade request); when they pass without a byte, the client gets 408 and the connection is closed. 0 means no limit. HandshakeTimeout bounds the whole handshake however active the client is.',
   },
   {
     name: 'InBufferSize',
@@ -1763,7 +1763,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 1,
     defaultSource: 'ours',
-    description: 'Bytes read from a socket at a time (receive buffer size). Applies to connections accepted after it is changed; the operating system may adjust it.',
+    description: "Node.js reads sockets with buffers of its own choosing and has no per-socket receive buffer setting, so this cannot size the kernel's buffer. Here it bounds, in DoEvents mode (ProcessIdleEvents false), the received data waiting for DoEvents: once more than 16 times InBufferSize bytes of DataIn wait for one connection, its socket is not read until DoEvents has fired half of them. Nothing is lost.",
   },
   {
     name: 'KeepAliveInterval',
@@ -1777,7 +1777,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Milliseconds between TCP keep-alive probes once one went unanswered; 0 leaves the system default.',
+    description: "Milliseconds between TCP keep-alive probes once one went unanswered. Node.js 20 cannot set this per socket: the value is kept (Config reads it back) but the operating system's interval applies.",
   },
   {
     name: 'KeepAliveRetryCount',
@@ -1791,7 +1791,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'How many unanswered keep-alive probes make the peer count as gone; 0 leaves the system default.',
+    description: "How many unanswered keep-alive probes make the peer count as gone. Node.js 20 cannot set this per socket: the value is kept (Config reads it back) but the operating system's count applies.",
   },
   {
     name: 'KeepAliveTime',
@@ -1805,7 +1805,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Milliseconds a connection may be idle before the first TCP keep-alive probe is sent; 0 turns keep-alive off.',
+    description: 'Milliseconds a connection may be idle before the first TCP keep-alive probe is sent (socket.setKeepAlive(true, KeepAliveTime) on connections accepted after the change); 0 leaves keep-alive off.',
   },
   {
     name: 'MaxConnections',
@@ -1820,7 +1820,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     min: 1,
     max: 100000,
     defaultSource: 'reference',
-    description: 'Upper limit on simultaneous connections; clients beyond it are turned away. Cannot change while listening.',
+    description: 'Upper limit on simultaneous connections (those in their handshake included); a client beyond it has its TCP connection closed before anything is read, and the refusal is logged at LogLevel 1. Cannot change while listening.',
   },
   {
     name: 'MaxReadTime',
@@ -1834,7 +1834,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'facts',
-    description: 'Milliseconds spent reading from one connection before the others get their turn.',
+    description: 'Milliseconds one connection may be handled (its data parsed and its events fired) in one turn of the event loop; past that it stops, even in the middle of a read, and the other connections are read before it goes on. 0 means no limit. It matters when event handlers are slow and events fire as they occur.',
   },
   {
     name: 'OutBufferSize',
@@ -1848,7 +1848,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 1,
     defaultSource: 'ours',
-    description: "How many bytes may wait in one connection's outgoing queue. An asynchronous send that would push the queue past this mark fails with 10035 and ReadyToSend fires once it has drained.",
+    description: "How many bytes may wait in one connection's outgoing queue (in this process; the kernel's socket buffer comes on top). An asynchronous send made while more than this waits fails with 10035, all or nothing (BytesSent 0), and ReadyToSend fires once the queue has drained; a synchronous send waits until the queue is down to this mark; SendFile reads the file only as fast as the queue empties, so about this much of the file is in memory at a time.",
   },
   {
     name: 'TcpNoDelay',
@@ -2445,7 +2445,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Seconds a client has, after connecting, to complete its HTTP upgrade request; 0 means no limit.',
+    description: 'Seconds a client has, from the moment it may send its HTTP upgrade request, to complete it, however active it is (a slowloris that trickles bytes is dropped too); it is answered with 408 and the connection closed. 0 means no limit.',
   },
   {
     name: 'UseSSL',

@@ -55,6 +55,8 @@ export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionSt
 /** An entry of the outgoing queue: frames ready to write, or a compression still running. */
 interface OutgoingSlot {
   frames: Buffer[] | null;
+  /** Its size: the frames' bytes, or the whole input while it is being compressed. */
+  bytes: number;
 }
 
 export class ServerConnection implements FrameHandler {
@@ -87,6 +89,7 @@ export class ServerConnection implements FrameHandler {
 
   // Outgoing: while a compression runs, later frames wait behind it so order is kept.
   private queue: OutgoingSlot[] = [];
+  private queueBytes = 0;
   /** An outgoing message sent in parts is open (sendPart with last=false). */
   private partialOpcode = 0;
 
@@ -303,11 +306,15 @@ export class ServerConnection implements FrameHandler {
     if (this.partialOpcode !== 0) throw new Error('a message sent in parts is still open');
     const deflate = this.deflate;
     if (deflate && data.length >= deflate.threshold) {
-      const slot: OutgoingSlot = { frames: null };
+      const slot: OutgoingSlot = { frames: null, bytes: data.length };
       this.queue.push(slot);
+      this.queueBytes += slot.bytes;
       deflate.compress(data, (error, result) => {
         // A failed compression (only possible if zlib breaks) still sends the message, uncompressed.
         slot.frames = error ? formatMessage(opcode, data, this.maxFrameSize) : formatMessage(opcode, result!, this.maxFrameSize, true);
+        const bytes = byteLength(slot.frames);
+        this.queueBytes += bytes - slot.bytes;
+        slot.bytes = bytes;
         this.flushQueue();
       });
       return;
@@ -330,6 +337,14 @@ export class ServerConnection implements FrameHandler {
   /** Output is waiting behind a compression still running. */
   get hasQueuedOutput(): boolean {
     return this.queue.length > 0;
+  }
+
+  /**
+   * Bytes of output held back here (behind a compression still running), a message being compressed
+   * counting with its whole input: what the owner adds to its own queue to bound memory.
+   */
+  get queuedOutputBytes(): number {
+    return this.queueBytes;
   }
 
   /** True while a message sent in parts is unfinished. */
@@ -378,6 +393,7 @@ export class ServerConnection implements FrameHandler {
     this.parser.stop();
     this.deflate?.close();
     this.queue = [];
+    this.queueBytes = 0;
     this.stateValue = ConnectionState.Closed;
   }
 
@@ -388,7 +404,9 @@ export class ServerConnection implements FrameHandler {
 
   private enqueue(frames: Buffer[]): void {
     if (this.queue.length > 0) {
-      this.queue.push({ frames });
+      const slot: OutgoingSlot = { frames, bytes: byteLength(frames) };
+      this.queue.push(slot);
+      this.queueBytes += slot.bytes;
       return;
     }
     for (const frame of frames) this.handler.write(frame);
@@ -399,12 +417,19 @@ export class ServerConnection implements FrameHandler {
       const head = this.queue[0]!;
       if (head.frames === null) return;
       this.queue.shift();
+      this.queueBytes -= head.bytes;
       for (const frame of head.frames) this.handler.write(frame);
     }
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function byteLength(frames: readonly Buffer[]): number {
+  let n = 0;
+  for (const frame of frames) n += frame.length;
+  return n;
+}
 
 /**
  * Where an unfinished UTF-8 character starts at the end of `data` (data.length when the last

@@ -3,7 +3,7 @@
  * compressor and decompressor (§7.2), built on node:zlib raw DEFLATE streams.
  *
  * Speed: node:zlib's stream API runs every chunk on the libuv thread pool, a round trip of
- * roughly 90 µs, while compressing a 1 KiB message takes ~2 µs. Small messages are therefore
+ * roughly 90 µs, while deflating a 1 KiB message takes 2-15 µs. Small messages are therefore
  * run synchronously on the same zlib handle (see `runSync`), big ones stay asynchronous so a
  * megabyte never blocks the event loop, and a process-wide limit keeps thousands of connections
  * from flooding the thread pool (see `whenZlibSlotFree`).
@@ -227,10 +227,12 @@ const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const EMPTY = Buffer.alloc(0);
 const Z_SYNC_FLUSH = zlibConstants.Z_SYNC_FLUSH;
 
-/** Inputs up to this size are compressed synchronously. At level 1 deflating 16 KiB of JSON
- *  takes ~100 µs, about one thread-pool round trip, so beyond it async costs nothing extra. */
-const SYNC_DEFLATE_LIMIT = 16 * 1024;
-/** Compressed fragments up to this size are inflated synchronously... */
+/** Inputs up to this size are compressed synchronously. Measured at level 1 on JSON-like text:
+ *  8 KiB takes ~60 µs, less than one thread-pool round trip (~90 µs); beyond 4-8 KiB, with
+ *  many busy connections, the pool's parallelism starts to win over the main thread. */
+const SYNC_DEFLATE_LIMIT = 8 * 1024;
+/** Compressed fragments up to this size (typically ~50 KiB inflated, ~50 µs) are inflated
+ *  synchronously... */
 const SYNC_INFLATE_LIMIT = 16 * 1024;
 /** ...until they have produced this much output; the rest continues asynchronously, so even a
  *  1:1000 decompression bomb blocks the event loop for well under a millisecond. */
@@ -292,10 +294,12 @@ const RUN_FAILED = 3; // zlib reported an error: `stream.errored` holds it
 
 /**
  * Runs `input` through zlib synchronously with Z_SYNC_FLUSH, on the stream's own handle so that
- * the LZ77 window carries over to the next message (context takeover). This is the loop that
- * node:zlib's *Sync functions run, minus their closing of the handle at the end: the public API
- * offers either async on a kept stream or sync on a throwaway one, and context takeover needs
- * sync on a kept one. The caller guarantees no async write is in flight on the stream.
+ * the LZ77 window carries over to the next message (context takeover). The public API offers
+ * either async on a kept stream or sync on a throwaway one; context takeover needs sync on a kept
+ * one. This is the loop of node:zlib's internal processChunkSync (behind `_processChunk(chunk,
+ * flag)`), which cannot be reused as is: it closes the handle when done (Node 20) and adds an
+ * 'error' listener per call. The caller guarantees that no async write is in flight on the
+ * stream: the native side aborts the process on a sync write during an async one.
  * After the call, `state[1]` is the number of input bytes left unconsumed.
  */
 function runSync(stream: ZlibStream, native: { handle: ZlibNative; state: Uint32Array }, input: Buffer, out: Output, stopAt: number): number {

@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { open as openFile } from 'node:fs/promises';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { CloseCode, Opcode } from '../protocol/constants';
 import { HandshakeError, ProtocolError } from '../protocol/errors';
 import { ServerConnection, type ConnectionHandler } from '../protocol/connection';
@@ -21,7 +21,7 @@ import {
   type UpgradeRequest,
 } from '../protocol/handshake';
 import { negotiatePermessageDeflate, PerMessageDeflate } from '../protocol/permessage-deflate';
-import { ErrorCode } from '../generated/api';
+import { ErrorCode, errorMessage } from '../generated/api';
 import { WSServerError } from './errors';
 import { DataInEvent, type WebSocketOpenRequestEvent } from './events';
 import { LineSplitter } from './line-splitter';
@@ -51,6 +51,8 @@ const EMPTY = Buffer.alloc(0);
 const JOIN_LIMIT = 64 * 1024;
 /** How long a rejected handshake or a closed WebSocket waits for the client's FIN before the socket is destroyed. */
 const LINGER_MS = 2000;
+/** While a send waits for room, how often it looks at the queue (it also wakes when the queue drains). */
+const POLL_MS = 20;
 
 type SocketWithConnection = Socket & { [kConnection]?: WSConnection };
 
@@ -95,7 +97,7 @@ export class WSConnection implements ConnectionHandler {
   phase: Phase = Phase.Requested;
 
   private readonly server: WSServer;
-  private readonly socket: SocketWithConnection;
+  private socket: SocketWithConnection;
   private core: ServerConnection | null = null;
   private httpParser: HttpRequestParser | null = null;
   private upgrade: UpgradeRequest | null = null;
@@ -116,16 +118,32 @@ export class WSConnection implements ConnectionHandler {
   private lineSplitter: LineSplitter | null = null;
   /** MessageLength[cid]: bytes still to come in the current multi-call message. */
   messageRemaining = 0;
+  /** The opcode of the MessageLength message being sent. */
+  private partOpcode = 0;
 
   private handshakeTimer: NodeJS.Timeout | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
-  private drainWaiters: Waiter[] | null = null;
+  /** Called once everything written so far has been handed to the OS. */
+  private drainWaiters: Array<() => void> | null = null;
+  private drainWaitersArmed = false;
   private drainArmed = false;
   private pings: Map<string, Waiter> | null = null;
   private pingCounter = 0;
+  /** Waits that Interrupt (610) or the connection closing (614) end. */
   private interrupted: Set<Waiter> | null = null;
+  /** Bumped by Interrupt: synchronous sends queued behind others fail if it changed while they waited. */
+  private interruptEpoch = 0;
+  /** Synchronous sends go out in call order: each waits behind the previous one. */
+  private syncTail: Promise<void> = Promise.resolve();
+  private syncPending = 0;
   private sendingFile = false;
   private fileInterrupted = false;
+
+  // MaxReadTime: when this connection started reading in the current event-loop turn.
+  private readTurn = 0;
+  private readStart = 0;
+  /** Reading yields to the other connections until the next turn. */
+  private yielding = false;
 
   private closeCode: number = CloseCode.Abnormal;
   private closeReason = '';
@@ -152,9 +170,14 @@ export class WSConnection implements ConnectionHandler {
 
   // ─── Reference properties ───────────────────────────────────────────────────────────────────
 
-  /** WSConnectionConnected: true while the WebSocket is open. Setting false closes it. */
+  /** WSConnectionConnected: true while the WebSocket is open. Setting false closes it as Disconnect does. */
   get connected(): boolean {
     return this.phase === Phase.Open;
+  }
+
+  set connected(value: boolean) {
+    if (value || this.phase === Phase.Closed) return;
+    this.server.disconnect(this.connectionId).catch(noop);
   }
 
   /** WSConnectionAcceptData: false stops reading and DataIn; true resumes. Nothing is lost. */
@@ -165,15 +188,29 @@ export class WSConnection implements ConnectionHandler {
   set acceptData(value: boolean) {
     if (value === this.acceptDataValue) return;
     this.acceptDataValue = value;
-    if (!value) {
-      this.core?.suspend();
+    this.applyInputHold();
+  }
+
+  /**
+   * Holds or releases input. While AcceptData is false or the connection yields its turn (MaxReadTime),
+   * the core keeps what it has not handed out yet and the socket is not read; releasing hands out the
+   * kept input first, in order.
+   */
+  private applyInputHold(): void {
+    const core = this.core;
+    if (!this.acceptDataValue || this.yielding) {
+      core?.suspend();
       this.socket.pause();
       return;
     }
-    this.inReceive = true;
-    this.core?.unsuspend();
-    this.inReceive = false;
-    this.flush();
+    if (core) {
+      this.startReadTurn();
+      const outer = this.inReceive;
+      this.inReceive = true;
+      core.unsuspend();
+      this.inReceive = outer;
+      if (!outer) this.flush();
+    }
     this.updateReading();
   }
 
@@ -182,14 +219,38 @@ export class WSConnection implements ConnectionHandler {
     return this.lineSplitter !== null;
   }
 
-  /** Bytes waiting to be written to this client. */
+  /**
+   * Bytes waiting to be written to this client in this process (the kernel's socket buffer not counted):
+   * gathered for the next write, in the socket, and held behind a compression (whole inputs while they
+   * compress).
+   */
   get queuedBytes(): number {
-    return this.outBytes + this.socket.writableLength;
+    return this.outBytes + this.socket.writableLength + (this.core ? this.core.queuedOutputBytes : 0);
   }
 
   /** The negotiated TLS details, when the socket is TLS. */
   get rawSocket(): Socket {
     return this.socket;
+  }
+
+  /**
+   * TLS: carries on over `socket` (the TLSSocket that now wraps the TCP one) once its handshake is done,
+   * before the upgrade request is read. The new socket starts paused; beginHandshake resumes it.
+   */
+  useSocket(socket: Socket): void {
+    const old = this.socket;
+    old.off('data', socketOnData);
+    old.off('close', socketOnClose);
+    old.off('error', socketOnError);
+    old.off('end', socketOnEnd);
+    delete old[kConnection];
+    socket.pause();
+    this.socket = socket as SocketWithConnection;
+    this.socket[kConnection] = this;
+    socket.on('data', socketOnData);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('end', socketOnEnd);
   }
 
   // ─── Start: ConnectionRequest, then the opening handshake ───────────────────────────────────
@@ -236,6 +297,7 @@ export class WSConnection implements ConnectionHandler {
     } catch (error) {
       if (error instanceof HandshakeError) {
         this.server.log(this.connectionId, 1, `Handshake refused (${error.httpStatus}): ${error.message}`, 'Error');
+        this.server.reportError(this.connectionId, ErrorCode.HandshakeFailed, `${errorMessage(ErrorCode.HandshakeFailed)} ${error.message} (HTTP ${error.httpStatus}).`);
         this.reject(error.httpStatus, error.headers.map(([n, v]) => [n, v]));
         return;
       }
@@ -312,6 +374,8 @@ export class WSConnection implements ConnectionHandler {
       maxFrameSize: settings.int('MaxFrameSize'),
       bufferMessages: settings.bool('BufferMessage'),
     });
+    // AcceptData=false set before the handshake completed holds the first frames too.
+    if (!this.acceptDataValue) this.core.suspend();
     this.phase = Phase.Open;
     this.wasOpen = true;
     this.readyToSend = true;
@@ -352,21 +416,52 @@ export class WSConnection implements ConnectionHandler {
       this.receiveHandshake(chunk);
       return;
     }
-    if (this.core) this.receive(chunk);
+    if (this.core) {
+      this.receive(chunk);
+    } else if (this.phase === Phase.Opening) {
+      // Frames a client sends right behind its request wait for the handshake to complete.
+      this.pendingInput = this.pendingInput ? Buffer.concat([this.pendingInput, chunk]) : chunk;
+    }
   }
 
   private receive(chunk: Buffer): void {
     this.server.logFrames(this.connectionId, 'in', chunk);
-    const started = this.server.maxReadTime > 0 ? performance.now() : 0;
+    this.startReadTurn();
     this.inReceive = true;
     this.core!.receiveData(chunk);
     this.inReceive = false;
     this.flush();
-    // MaxReadTime: a connection whose input took long to handle yields its turn to the others.
-    if (started > 0 && performance.now() - started > this.server.maxReadTime && this.phase === Phase.Open) {
-      this.socket.pause();
-      setImmediate(resumeAfterYield, this);
+    this.checkReadTime();
+  }
+
+  /** MaxReadTime bookkeeping: notes when this connection started reading in the current event-loop turn. */
+  private startReadTurn(): void {
+    if (this.server.maxReadTime <= 0) return;
+    const turn = this.server.readTurn();
+    if (turn !== this.readTurn) {
+      this.readTurn = turn;
+      this.readStart = performance.now();
     }
+  }
+
+  /**
+   * MaxReadTime: a connection that has been handled for longer than that in one turn stops — even in the
+   * middle of a chunk — and lets the other connections be read before it goes on.
+   */
+  private checkReadTime(): void {
+    const limit = this.server.maxReadTime;
+    if (limit <= 0 || this.yielding || this.readTurn === 0 || performance.now() - this.readStart <= limit) return;
+    if (this.phase !== Phase.Open && this.phase !== Phase.Closing) return;
+    this.yielding = true;
+    this.applyInputHold();
+    setImmediate(endYield, this);
+  }
+
+  /** @internal The turn given up by checkReadTime() is over: go on with what was kept. */
+  endYield(): void {
+    this.yielding = false;
+    this.readTurn = 0;
+    if (this.phase === Phase.Open || this.phase === Phase.Closing) this.applyInputHold();
   }
 
   /** ConnectionHandler: message data from the protocol core. */
@@ -374,10 +469,12 @@ export class WSConnection implements ConnectionHandler {
     if (this.lineSplitter) {
       this.lineSplitter.push(data, this.emitLine!);
       this.releaseLine(last && this.lineSplitter.pending === 0);
+      this.checkReadTime();
       return;
     }
     const format = first ? opcode : 0;
     this.server.dispatchDataIn(this, new DataInEvent(this.connectionId, format, data, last, false, opcode === Opcode.Text));
+    this.checkReadTime();
   }
 
   /** Line mode: each line is held until the next one (or the end of the piece) shows whether it ends the message. */
@@ -426,7 +523,7 @@ export class WSConnection implements ConnectionHandler {
   onProtocolError(error: ProtocolError): void {
     this.socket.pause();
     this.server.log(this.connectionId, 1, `Protocol error: ${error.message} (close ${error.closeCode}).`, 'Error');
-    this.server.reportError(this.connectionId, ErrorCode.ProtocolViolation, `${error.message} (${error.code}).`);
+    this.server.reportError(this.connectionId, ErrorCode.ProtocolViolation, `${errorMessage(ErrorCode.ProtocolViolation)} ${error.message} (${error.code}, close ${error.closeCode}).`);
     // Queued events of this connection fire (and may be answered) before the close frame goes out.
     this.server.dispatchAction(() => this.failNow(error));
   }
@@ -456,8 +553,6 @@ export class WSConnection implements ConnectionHandler {
     this.core?.destroy();
     const closed = new WSServerError(ErrorCode.ConnectionClosed);
     this.rejectWaiters(closed);
-    if (this.pings) for (const waiter of this.pings.values()) waiter.reject(closed);
-    this.pings = null;
     this.server.connectionClosed(this);
     if (this.wasOpen) {
       this.server.log(this.connectionId, 1, `Disconnected (${this.closeCode}).`, 'Info');
@@ -486,13 +581,12 @@ export class WSConnection implements ConnectionHandler {
     }));
   }
 
-  resumeAfterYield(): void {
-    this.updateReading();
-  }
-
   /** Reads from the socket unless something holds reading. */
   updateReading(): void {
-    if (this.phase !== Phase.Open || !this.acceptDataValue || this.pausedForQueue || this.endWhenFlushed) return;
+    if (this.phase !== Phase.Open && this.phase !== Phase.Closing) return;
+    if (!this.acceptDataValue || this.yielding || this.pausedForQueue || this.endWhenFlushed) return;
+    const core = this.core;
+    if (!core || core.peerClosed || core.hasFailed) return;
     this.socket.resume();
   }
 
@@ -529,7 +623,8 @@ export class WSConnection implements ConnectionHandler {
     this.flushScheduled = false;
     const out = this.out;
     if (out.length > 0 && !this.socket.destroyed) {
-      this.server.logOutgoing(this.connectionId, out);
+      // One batch, one log entry: what the socket is given at once.
+      this.server.logOutgoing(this.connectionId, out, this.outBytes);
       if (out.length === 1) {
         this.socket.write(out[0]!);
       } else if (this.outBytes <= JOIN_LIMIT) {
@@ -550,35 +645,70 @@ export class WSConnection implements ConnectionHandler {
   }
 
   /**
-   * Sends one message. Asynchronous mode (Timeout 0): queued at once, or 10035 when the outgoing queue is
-   * above OutBufferSize. Synchronous mode: waits for room up to Timeout seconds.
-   * The returned promise has already queued the data when it was created in asynchronous mode.
+   * Queues one message now, by the asynchronous rules (Timeout 0): when more than OutBufferSize bytes
+   * already wait for this client, or a SendFile holds the connection, it fails with 10035, ReadyToSend
+   * turns false and the ReadyToSend event is armed for when the queue has drained. All or nothing:
+   * BytesSent is then 0, else the whole message. Throws synchronously.
+   */
+  queueMessage(opcode: number, data: Buffer): void {
+    this.assertOpen();
+    const mark = this.server.settings.int('OutBufferSize');
+    // Small sends are gathered into one write per turn; a burst beyond the mark goes to the socket now,
+    // which may well take it (the kernel's buffer is not part of our queue).
+    if (this.outBytes > mark) this.flush();
+    if (this.sendingFile || this.queuedBytes > mark) {
+      this.bytesSent = 0;
+      this.readyToSend = false;
+      this.armReadyToSend();
+      throw new WSServerError(ErrorCode.WouldBlock);
+    }
+    this.enqueueMessage(opcode, data, false);
+    this.bytesSent = data.length;
+  }
+
+  /**
+   * Sends one message. Asynchronous mode (Timeout 0): as queueMessage(); the returned promise is already
+   * settled. Synchronous mode (Timeout > 0): waits for room (see waitForRoom) behind earlier synchronous
+   * sends, so messages keep their order; when there is room and nothing waits, the message is queued
+   * before this returns.
    */
   sendMessage(opcode: number, data: Buffer): Promise<void> {
     if (this.timeout === 0) {
       try {
-        this.assertOpen();
-        const mark = this.server.settings.int('OutBufferSize');
-        if (this.queuedBytes > mark || this.sendingFile) {
-          this.bytesSent = 0;
-          this.readyToSend = false;
-          this.armReadyToSend();
-          throw new WSServerError(ErrorCode.WouldBlock);
-        }
-        this.enqueueMessage(opcode, data);
-        this.bytesSent = data.length;
+        this.queueMessage(opcode, data);
         return RESOLVED;
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    return this.waitForRoom(this.timeout).then(() => {
-      this.enqueueMessage(opcode, data, true);
-      this.bytesSent = 0;
-    });
+    this.bytesSent = 0;
+    if (this.syncPending === 0 && !this.sendingFile && this.queuedBytes <= this.server.settings.int('OutBufferSize')) {
+      try {
+        this.assertOpen();
+        this.enqueueMessage(opcode, data, true);
+        return RESOLVED;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const epoch = this.interruptEpoch;
+    const seconds = this.timeout;
+    this.syncPending++;
+    const result = this.syncTail
+      .then(async () => {
+        // Interrupt ends every synchronous send that was waiting when it was called.
+        if (epoch !== this.interruptEpoch) throw new WSServerError(ErrorCode.Interrupted);
+        await this.waitForRoom(seconds, false);
+        this.enqueueMessage(opcode, data, true);
+      })
+      .finally(() => {
+        this.syncPending--;
+      });
+    this.syncTail = result.then(noop, noop);
+    return result;
   }
 
-  private enqueueMessage(opcode: number, data: Buffer, synchronous = false): void {
+  private enqueueMessage(opcode: number, data: Buffer, synchronous: boolean): void {
     const core = this.core!;
     if (opcode === Opcode.Ping) return core.ping(data);
     if (opcode === Opcode.Pong) return core.pong(data);
@@ -587,172 +717,263 @@ export class WSConnection implements ConnectionHandler {
       if (data.length > this.messageRemaining) {
         throw new WSServerError(ErrorCode.InvalidArgument, `Invalid argument. The data exceeds the ${this.messageRemaining} bytes left of MessageLength.`);
       }
+      if (core.sendingParts && this.partOpcode !== opcode) {
+        throw new WSServerError(ErrorCode.InvalidArgument, 'Invalid argument. All parts of a MessageLength message must have the same format.');
+      }
+      this.partOpcode = opcode;
       this.messageRemaining -= data.length;
       core.sendPart(opcode, data, this.messageRemaining === 0);
       return;
     }
+    if (core.sendingParts) {
+      throw new WSServerError(ErrorCode.InvalidArgument, 'Invalid argument. A message sent in parts (MessageLength) is still unfinished.');
+    }
     core.send(opcode, data);
   }
 
-  /** Fires ReadyToSend once everything queued so far has been handed to the OS. */
+  /** Fires ReadyToSend once everything queued has been handed to the OS (compressions included). */
   private armReadyToSend(): void {
     if (this.drainArmed) return;
     this.drainArmed = true;
-    this.flush();
-    this.socket.write(EMPTY, () => {
+    // Never before the failed send has returned: the caller must see its 10035 first.
+    setImmediate(readyWhenDrained, this);
+  }
+
+  /** @internal The ReadyToSend wait: until the socket has taken everything and no compression is left. */
+  readyWhenDrained(): void {
+    const socket = this.socket;
+    if (this.phase !== Phase.Open || socket.destroyed) {
       this.drainArmed = false;
-      if (this.phase !== Phase.Open) return;
-      this.readyToSend = true;
-      this.server.dispatchEvent('ReadyToSend', { connectionId: this.connectionId });
-    });
-  }
-
-  /** Resolves once everything queued so far has been written out. */
-  private drained(): Promise<void> {
-    this.flush();
-    if (this.socket.writableLength === 0) return RESOLVED;
-    return new Promise((resolve, reject) => {
-      const waiter = { resolve, reject };
-      if (this.drainWaiters === null) {
-        this.drainWaiters = [];
-        this.socket.write(EMPTY, () => {
-          const waiters = this.drainWaiters ?? [];
-          this.drainWaiters = null;
-          for (const w of waiters) w.resolve();
-        });
-      }
-      this.drainWaiters.push(waiter);
-    });
-  }
-
-  /** Waits until the queue is below OutBufferSize, up to `seconds` of inactivity (0: no limit). */
-  private async waitForRoom(seconds: number): Promise<void> {
-    const mark = this.server.settings.int('OutBufferSize');
-    while (this.queuedBytes > mark || this.sendingFile) {
-      this.assertOpen();
-      await this.interruptible(this.sendingFile ? this.fileDone() : this.drained(), seconds);
+      return;
     }
-    this.assertOpen();
+    this.flush();
+    if (socket.writableLength > 0 && !socket.writableEnded) return this.onDrained(readyWhenDrained.bind(null, this));
+    // Frames still being compressed come back through I/O: look again on the next turn, never in a spin.
+    if (this.core && this.core.queuedOutputBytes > 0) return void setImmediate(readyWhenDrained, this);
+    this.drainArmed = false;
+    this.readyToSend = true;
+    this.server.dispatchEvent('ReadyToSend', { connectionId: this.connectionId });
   }
 
-  private fileWaiters: Waiter[] = [];
-  private fileDone(): Promise<void> {
-    return new Promise((resolve, reject) => this.fileWaiters.push({ resolve, reject }));
+  /**
+   * Calls `callback` once everything written so far has been handed to the OS, or when the connection
+   * closes. One empty write marks the spot for every waiter.
+   */
+  private onDrained(callback: () => void): void {
+    this.flush();
+    const socket = this.socket;
+    if (socket.writableLength === 0 || socket.writableEnded || socket.destroyed) {
+      // Nothing to wait for; a later turn (not a tick) so that no caller can spin without I/O.
+      setImmediate(callback);
+      return;
+    }
+    (this.drainWaiters ??= []).push(callback);
+    if (this.drainWaitersArmed) return;
+    this.drainWaitersArmed = true;
+    socket.write(EMPTY, () => this.drainedNow());
   }
 
-  /** Races `promise` against Timeout and Interrupt. */
-  private interruptible<T>(promise: Promise<T>, seconds: number): Promise<T> {
+  private drainedNow(): void {
+    this.drainWaitersArmed = false;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = null;
+    if (waiters) for (const waiter of waiters) waiter();
+  }
+
+  /**
+   * Resolves after `ms`, or sooner when a queue that is not empty drains. (With nothing queued it always
+   * waits: resolving at once would let a waiting loop spin without ever giving I/O a turn.)
+   */
+  private waitForOutput(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const waiters = this.drainWaiters;
+        const at = waiters ? waiters.indexOf(done) : -1;
+        if (at !== -1) waiters!.splice(at, 1);
+        resolve();
+      }, ms);
+      this.flush();
+      const socket = this.socket;
+      if (socket.writableLength > 0 && !socket.writableEnded && !socket.destroyed) this.onDrained(done);
+    });
+  }
+
+  /**
+   * Whether bytes moved since `mark` was taken (and takes a new mark): bytes read from the client, or
+   * written towards it. The reference's timeouts are inactivity timeouts, "extended … when any amount of
+   * data is successfully sent or received". Node reports a write as done only when all of it is out, so
+   * libuv's own queue size (kept on the socket's handle) shows the progress within a large write.
+   */
+  private moved(mark: number[]): boolean {
+    const socket = this.socket;
+    const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
+    const inLibuv = typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
+    const now = [socket.bytesRead, socket.writableLength, inLibuv];
+    let changed = false;
+    for (let i = 0; i < now.length; i++) {
+      if (mark[i] !== now[i]) changed = true;
+      mark[i] = now[i]!;
+    }
+    return changed;
+  }
+
+  /**
+   * Waits until no more than OutBufferSize bytes wait for this client and (unless `forFile`) no SendFile
+   * holds the connection. `seconds` is an inactivity limit (0: none): it starts again whenever bytes
+   * move (see moved()), and when it runs out the wait fails with 609. Interrupt ends it with 610, the
+   * connection closing with 614.
+   */
+  private async waitForRoom(seconds: number, forFile: boolean): Promise<void> {
+    const limit = seconds * 1000;
+    let progressAt = performance.now();
+    const mark: number[] = [];
+    this.moved(mark);
+    for (;;) {
+      this.assertOpen();
+      if ((forFile || !this.sendingFile) && this.queuedBytes <= this.server.settings.int('OutBufferSize')) return;
+      let wait = POLL_MS;
+      if (limit > 0) {
+        const left = limit - (performance.now() - progressAt);
+        if (left <= 0) throw new WSServerError(ErrorCode.Timeout);
+        wait = Math.min(wait, Math.ceil(left));
+      }
+      await this.interruptible(this.waitForOutput(wait));
+      if (this.moved(mark)) progressAt = performance.now();
+    }
+  }
+
+  /** Races `promise` against Interrupt (610) and the connection closing (614). */
+  private interruptible<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      const waiters = (this.interrupted ??= new Set());
       const waiter: Waiter = {
-        resolve: () => undefined,
+        resolve: noop,
         reject: (error) => {
-          cleanup();
+          waiters.delete(waiter);
           reject(error);
         },
       };
-      const timer = seconds > 0 ? setTimeout(() => waiter.reject(new WSServerError(ErrorCode.Timeout)), seconds * 1000) : null;
-      const cleanup = () => {
-        if (timer) clearTimeout(timer);
-        this.interrupted?.delete(waiter);
-      };
-      (this.interrupted ??= new Set()).add(waiter);
+      waiters.add(waiter);
       promise.then(
         (value) => {
-          cleanup();
+          waiters.delete(waiter);
           resolve(value);
         },
-        (error) => {
-          cleanup();
-          reject(error);
-        },
+        (error: Error) => waiter.reject(error),
       );
     });
   }
 
   private rejectWaiters(error: Error): void {
-    if (this.interrupted) for (const waiter of [...this.interrupted]) waiter.reject(error);
+    const interrupted = this.interrupted;
     this.interrupted = null;
-    const drain = this.drainWaiters;
-    this.drainWaiters = null;
-    if (drain) for (const waiter of drain) waiter.reject(error);
-    const files = this.fileWaiters;
-    this.fileWaiters = [];
-    for (const waiter of files) waiter.reject(error);
+    if (interrupted) for (const waiter of [...interrupted]) waiter.reject(error);
+    this.drainedNow();
+    const pings = this.pings;
+    this.pings = null;
+    if (pings) for (const waiter of pings.values()) waiter.reject(error);
   }
 
-  /** Interrupt: ends a waiting synchronous send or a SendFile without disconnecting. */
+  /**
+   * Interrupt: ends a synchronous send that waits for room (610), and a SendFile, which then finishes its
+   * message early with an empty final frame. The connection stays open.
+   */
   interrupt(): void {
-    this.fileInterrupted = this.sendingFile;
-    if (this.interrupted) for (const waiter of [...this.interrupted]) waiter.reject(new WSServerError(ErrorCode.Interrupted));
+    if (this.sendingFile) this.fileInterrupted = true;
+    this.interruptEpoch++;
+    const interrupted = this.interrupted;
+    if (!interrupted) return;
+    const error = new WSServerError(ErrorCode.Interrupted);
+    for (const waiter of [...interrupted]) waiter.reject(error);
   }
 
-  /** Sends a ping; with a positive Timeout, waits for the matching pong. */
+  /**
+   * Sends a ping. With Timeout 0 it resolves once the ping is queued (the pong shows up as a Ping event);
+   * with a positive Timeout it resolves when the matching pong arrives, or fails with 609 after Timeout
+   * seconds.
+   */
   async ping(): Promise<void> {
     this.assertOpen();
     const payload = Buffer.allocUnsafe(4);
     payload.writeUInt32BE(++this.pingCounter >>> 0);
     this.core!.ping(payload);
     if (this.timeout === 0) return;
+    const key = payload.toString('hex');
+    let timer: NodeJS.Timeout | undefined;
     const pong = new Promise<void>((resolve, reject) => {
-      (this.pings ??= new Map()).set(payload.toString('hex'), { resolve, reject });
+      timer = setTimeout(reject, this.timeout * 1000, new WSServerError(ErrorCode.Timeout));
+      (this.pings ??= new Map()).set(key, { resolve, reject });
     });
     try {
-      await this.interruptible(pong, this.timeout);
+      await this.interruptible(pong);
     } finally {
-      this.pings?.delete(payload.toString('hex'));
+      clearTimeout(timer);
+      this.pings?.delete(key);
     }
   }
 
   /**
-   * SendFile: streams the file as ONE binary message, a part per read, reading only as fast as the
-   * client takes it (never the whole file in memory).
+   * SendFile: streams the file as ONE binary message, a part per read (frames of at most MaxFrameSize),
+   * reading only while no more than OutBufferSize bytes wait for the client: memory stays near
+   * OutBufferSize whatever the file size. Resolves once the last part is queued. Meanwhile other sends on
+   * this connection fail with 10035 (or wait, when synchronous). Timeout > 0 is an inactivity limit (609);
+   * Interrupt ends the message early with an empty final frame and fails with 610.
    */
   async sendFile(path: string): Promise<void> {
     this.assertOpen();
     if (this.sendingFile || this.core!.sendingParts) throw new WSServerError(ErrorCode.WouldBlock);
-    let handle;
-    try {
-      handle = await openFile(path, 'r');
-    } catch (error) {
-      throw new WSServerError(ErrorCode.FileError, `Cannot read file: ${(error as Error).message}`);
-    }
     this.sendingFile = true;
     this.fileInterrupted = false;
     const core = this.core!;
-    const mark = this.server.settings.int('OutBufferSize');
     const chunkSize = Math.min(Math.max(this.server.settings.int('MaxFrameSize'), 16 * 1024), 1024 * 1024);
+    let handle: FileHandle | undefined;
     try {
+      try {
+        handle = await openFile(path, 'r');
+      } catch (error) {
+        throw new WSServerError(ErrorCode.FileError, `Cannot read file: ${(error as Error).message}`);
+      }
       const { size } = await handle.stat();
       let sent = 0;
-      let done = false;
-      while (!done) {
+      let started = false;
+      for (;;) {
         this.assertOpen();
         if (this.fileInterrupted) {
-          core.sendPart(Opcode.Binary, EMPTY, true);
-          this.flush();
+          if (started) {
+            core.sendPart(Opcode.Binary, EMPTY, true);
+            this.flush();
+          }
           throw new WSServerError(ErrorCode.Interrupted);
         }
-        if (this.queuedBytes > mark) {
-          await this.interruptible(this.drained(), this.timeout).catch((error) => {
-            if (error instanceof WSServerError && error.code === ErrorCode.Interrupted) this.fileInterrupted = true;
-            else throw error;
-          });
+        if (this.queuedBytes > this.server.settings.int('OutBufferSize')) {
+          try {
+            await this.waitForRoom(this.timeout, true);
+          } catch (error) {
+            if (!(error instanceof WSServerError) || error.code !== ErrorCode.Interrupted) throw error;
+            this.fileInterrupted = true;
+          }
           continue;
         }
-        const chunk = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(size - sent, 1)));
-        const { bytesRead } = size - sent > 0 ? await handle.read(chunk, 0, chunk.length, sent) : { bytesRead: 0 };
+        const want = Math.min(chunkSize, size - sent);
+        const chunk = Buffer.allocUnsafe(Math.max(want, 0));
+        const { bytesRead } = want > 0 ? await handle.read(chunk, 0, want, sent) : { bytesRead: 0 };
         this.assertOpen();
         sent += bytesRead;
-        done = bytesRead === 0 || sent >= size;
-        core.sendPart(Opcode.Binary, chunk.subarray(0, bytesRead), done);
+        // A file that shrank while being sent ends where its data ends.
+        const last = bytesRead === 0 || sent >= size;
+        core.sendPart(Opcode.Binary, chunk.subarray(0, bytesRead), last);
+        started = true;
         this.flush();
+        if (last) return;
       }
     } finally {
       this.sendingFile = false;
-      await handle.close().catch(() => undefined);
-      const waiters = this.fileWaiters;
-      this.fileWaiters = [];
-      for (const waiter of waiters) waiter.resolve();
+      this.fileInterrupted = false;
+      await handle?.close().catch(noop);
     }
   }
 
@@ -819,7 +1040,10 @@ export class WSConnection implements ConnectionHandler {
   }
 
   private assertOpen(): void {
-    if (this.phase !== Phase.Open || !this.core || this.core.closing) throw new WSServerError(ErrorCode.ConnectionClosed);
+    // A destroyed socket may not have reported 'close' yet: nothing sent now could arrive.
+    if (this.phase !== Phase.Open || !this.core || this.core.closing || this.socket.destroyed) {
+      throw new WSServerError(ErrorCode.ConnectionClosed);
+    }
   }
 }
 
@@ -865,9 +1089,15 @@ function flushTick(connection: WSConnection): void {
   connection.flush();
 }
 
-function resumeAfterYield(connection: WSConnection): void {
-  connection.resumeAfterYield();
+function endYield(connection: WSConnection): void {
+  connection.endYield();
 }
+
+function readyWhenDrained(connection: WSConnection): void {
+  connection.readyWhenDrained();
+}
+
+function noop(): void {}
 
 function lingerOver(socket: Socket): void {
   socket.destroy();

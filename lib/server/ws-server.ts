@@ -20,6 +20,8 @@ import { EventQueue } from './event-queue';
 import type { ConnectionRequestEvent, DataInEvent, WSServerEventName, WSServerEvents } from './events';
 import { Settings, findSetting, formatSettingValue, parseSettingValue, type SettingInfo, type SettingValue } from './settings';
 import { parseConfigString } from './values';
+import { CertificateSelection } from '../tls/cert-selection';
+import { negotiatedSetting, prepareTls, type TlsLayer } from '../tls/tls-layer';
 import { Phase, WSConnection } from './ws-connection';
 
 /** The package version, reported by BuildInfo and property 0 of the procedural API. */
@@ -58,11 +60,10 @@ export class WSServer extends EventEmitter {
 
   // SSL certificate selection (used by the TLS layer).
   sslAuthenticateClients = false;
-  sslCertEncoded = '';
-  sslCertStore = 'MY';
-  sslCertStorePassword = '';
-  sslCertStoreType = 0;
-  sslCertSubject = '';
+  /** The server certificate (SSLCertStoreType/Store/StorePassword/Subject/Encoded); lib/tls. */
+  private readonly certificate = new CertificateSelection();
+  /** The TLS layer while TLS is on (set by StartListening); null for plain ws. */
+  private tls: TlsLayer | null = null;
 
   // Settings read on hot paths, cached.
   private processIdle: boolean;
@@ -71,9 +72,13 @@ export class WSServer extends EventEmitter {
   maxReadTime: number;
   private allowed: ClientList;
   private blocked: ClientList;
+  // MaxReadTime: a number that changes once per event-loop turn while connections are reading.
+  private readTurnValue = 1;
+  private readTurnTicking = false;
 
   constructor(options: WSServerOptions = {}) {
-    super();
+    // A listener that returns a rejected promise (an async handler that throws) is reported like one that throws.
+    super({ captureRejections: true });
     this.settings = new Settings({ ProcessIdleEvents: true });
     this.processIdle = true;
     this.logLevelValue = this.settings.int('LogLevel');
@@ -91,6 +96,12 @@ export class WSServer extends EventEmitter {
   override on(event: string | symbol, listener: (...args: any[]) => void): this;
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
     return super.on(event, listener);
+  }
+
+  /** An async event handler failed: reported through the Error event (never through Error itself). */
+  override [EventEmitter.captureRejectionSymbol](error: Error, name: string | symbol, ...args: unknown[]): void {
+    if (name === 'Error') return;
+    this.handlerFailed(String(name), args[0], error);
   }
 
   override once<K extends WSServerEventName>(event: K, listener: Listener<K>): this;
@@ -160,6 +171,55 @@ export class WSServer extends EventEmitter {
     this.localPortValue = checkInteger(value, 0, 65535);
   }
 
+  /** SSLCertEncoded: the selected certificate (base64 DER). Setting it (PEM, base64 or DER) looks up its key in SSLCertStore. */
+  get sslCertEncoded(): string {
+    return this.certificate.encoded;
+  }
+
+  set sslCertEncoded(value: string | Uint8Array) {
+    this.certificate.encoded = value;
+  }
+
+  /** SSLCertStore: a file name for the file store types, the content for the blob types. */
+  get sslCertStore(): string {
+    return this.certificate.store;
+  }
+
+  set sslCertStore(value: string | Uint8Array) {
+    this.certificate.store = value;
+  }
+
+  /** SSLCertStorePassword. */
+  get sslCertStorePassword(): string {
+    return this.certificate.password;
+  }
+
+  set sslCertStorePassword(value: string) {
+    this.certificate.password = String(value ?? '');
+  }
+
+  /** SSLCertStoreType (CertStoreType: 2 PFX file, 3 PFX blob, 6/7 PEM key, 8/9 certificate, 99 auto …). */
+  get sslCertStoreType(): number {
+    return this.certificate.storeType;
+  }
+
+  set sslCertStoreType(value: number) {
+    this.certificate.storeType = checkInteger(value, 0, 0x7fffffff);
+  }
+
+  /**
+   * SSLCertSubject: set it last; it searches SSLCertStore (exact, then partial match; '*' = the first
+   * certificate with a key) and reads back the full subject, or '' when nothing matched. A store that
+   * cannot be opened throws 271.
+   */
+  get sslCertSubject(): string {
+    return this.certificate.subject;
+  }
+
+  set sslCertSubject(value: string) {
+    this.certificate.subject = value;
+  }
+
   /** The connection with this id, or 126 (Invalid ConnectionId). */
   connection(id: ConnectionIdLike): WSConnection {
     const key = typeof id === 'number' ? id : /^\s*\d+\s*$/.test(String(id)) ? Number(id) : NaN;
@@ -199,10 +259,8 @@ export class WSServer extends EventEmitter {
 
   /** The listening socket; the TLS layer replaces this to speak wss. */
   protected createListener(): Server {
-    if (this.certificateConfigured() && this.settings.str('UseSSL').toLowerCase() !== 'false') {
-      throw new WSServerError(ErrorCode.CannotAcquireCredentials, 'Cannot acquire security credentials. TLS is not available in this build yet.');
-    }
-    if (this.settings.str('UseSSL').toLowerCase() === 'true') throw new WSServerError(ErrorCode.CannotFindCertificate);
+    // TLS when a certificate was selected (UseSSL forces either way); 27x/282/608 when it cannot be used.
+    this.tls = prepareTls(this, this.certificate);
     const server = createServer({ pauseOnConnect: true });
     server.on('connection', (socket) => this.accept(socket));
     return server;
@@ -210,7 +268,7 @@ export class WSServer extends EventEmitter {
 
   /** True when a server certificate has been given. */
   protected certificateConfigured(): boolean {
-    return this.sslCertEncoded !== '' || this.sslCertSubject !== '';
+    return this.certificate.requested;
   }
 
   /** StopListening: no new connections; existing ones keep working. */
@@ -317,13 +375,7 @@ export class WSServer extends EventEmitter {
     const [opcode, bytes] = this.formatData(connection.dataFormat, data);
     if (bytes instanceof WSServerError) throw bytes;
     if (connection.timeout === 0) {
-      const result = connection.sendMessage(opcode, bytes);
-      // In asynchronous mode sendMessage settles before returning: surface its failure synchronously.
-      let failure: unknown = null;
-      result.catch((error) => (failure = error));
-      if (connection.bytesSent !== bytes.length) {
-        throw failure instanceof WSServerError ? failure : new WSServerError(ErrorCode.WouldBlock);
-      }
+      connection.queueMessage(opcode, bytes);
       return;
     }
     connection.sendMessage(opcode, bytes).catch((error) => {
@@ -367,7 +419,10 @@ export class WSServer extends EventEmitter {
         return [dataFormat === 9 ? Opcode.Ping : Opcode.Pong, bytes];
       }
       default:
-        return typeof data === 'string' ? [Opcode.Text, Buffer.from(data, 'utf8')] : [Opcode.Binary, Buffer.from(data.buffer, data.byteOffset, data.byteLength)];
+        // dfAutomatic: a string that is valid Unicode goes as text; one with a lone surrogate (which
+        // UTF-8 cannot carry) and bytes go as binary.
+        if (typeof data === 'string' && isWellFormed(data)) return [Opcode.Text, Buffer.from(data, 'utf8')];
+        return [Opcode.Binary, this.toBytes(data)];
     }
   }
 
@@ -424,7 +479,8 @@ export class WSServer extends EventEmitter {
       case 'MessageLength':
         return String(connection.messageRemaining);
       default:
-        return '';
+        // SSLNegotiated*: from the connection's TLS session ('' for plain ws).
+        return negotiatedSetting(connection, info.name) ?? '';
     }
   }
 
@@ -527,7 +583,8 @@ export class WSServer extends EventEmitter {
 
   /** Begins reading the upgrade request; the TLS layer first runs its handshake. */
   protected startHandshake(connection: WSConnection): void {
-    connection.beginHandshake();
+    if (this.tls) this.tls.begin(connection, () => connection.beginHandshake());
+    else connection.beginHandshake();
   }
 
   /** A connection's socket closed. */
@@ -544,7 +601,10 @@ export class WSServer extends EventEmitter {
     else this.queue.push(new QueuedFire(this, name, event, null));
   }
 
-  /** Fires (or queues) an event with out-parameters; `after` runs once it fired and reads them. */
+  /**
+   * Fires (or queues) an event with out-parameters; `after` runs once it fired and reads them. With no
+   * listener there is nothing to decide: `after` runs at once, in DoEvents mode too.
+   */
   dispatchHeld<K extends WSServerEventName>(name: K, event: WSServerEvents[K], after: () => void): void {
     if (this.listenerCount(name) === 0) return after();
     if (this.processIdle) {
@@ -576,9 +636,34 @@ export class WSServer extends EventEmitter {
       this.emit(name, event);
     } catch (error) {
       if (name === 'Error') return;
-      const id = (event as { connectionId?: number }).connectionId ?? 0;
-      this.reportError(id, ErrorCode.CallbackError, `An event handler threw an exception in ${name}: ${error instanceof Error ? error.message : String(error)}`);
+      this.handlerFailed(name, event, error);
     }
+  }
+
+  private handlerFailed(name: string, event: unknown, error: unknown): void {
+    const id = typeof event === 'object' && event !== null ? ((event as { connectionId?: number }).connectionId ?? 0) : 0;
+    const detail = error instanceof Error ? error.message : String(error);
+    // A Log handler that throws must not be told about it through Log again.
+    if (name !== 'Log') this.log(id, 1, `The ${name} handler threw: ${detail}`, 'Error');
+    this.reportError(id, ErrorCode.CallbackError, `An event handler threw an exception in ${name}: ${detail}`);
+  }
+
+  /**
+   * @internal MaxReadTime bookkeeping: a number that changes once per event-loop turn (at most one
+   * setImmediate per turn for the whole server, and only while connections read).
+   */
+  readTurn(): number {
+    if (!this.readTurnTicking) {
+      this.readTurnTicking = true;
+      setImmediate(advanceReadTurn, this);
+    }
+    return this.readTurnValue;
+  }
+
+  /** @internal */
+  advanceReadTurn(): void {
+    this.readTurnTicking = false;
+    this.readTurnValue++;
   }
 
   /** The Error event. */
@@ -604,15 +689,17 @@ export class WSServer extends EventEmitter {
     }
   }
 
-  /** LogLevel 3: bytes received. */
+  /** LogLevel 3: bytes received (or sent), with the first 32 in hex. */
   logFrames(connectionId: number, direction: 'in' | 'out', chunk: Buffer): void {
     if (this.logLevelValue < 3 || this.listenerCount('Log') === 0) return;
     this.log(connectionId, 3, `${direction === 'in' ? 'Received' : 'Sent'} ${chunk.length} bytes: ${chunk.subarray(0, 32).toString('hex')}${chunk.length > 32 ? '…' : ''}`, 'Debug');
   }
 
-  logOutgoing(connectionId: number, chunks: Buffer[]): void {
-    if (this.logLevelValue < 3) return;
-    for (const chunk of chunks) this.logFrames(connectionId, 'out', chunk);
+  /** LogLevel 3: one batch of frames written to the socket at once (`total` bytes in `chunks`). */
+  logOutgoing(connectionId: number, chunks: readonly Buffer[], total: number): void {
+    if (this.logLevelValue < 3 || this.listenerCount('Log') === 0) return;
+    const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks as Buffer[], Math.min(total, 32));
+    this.log(connectionId, 3, `Sent ${total} bytes: ${head.subarray(0, 32).toString('hex')}${total > 32 ? '…' : ''}`, 'Debug');
   }
 
   /** Every config setting this server knows, with its current value (for docs and tooling). */
@@ -633,6 +720,17 @@ class QueuedFire {
     this.server.fire(this.name, this.event);
     this.after?.();
   }
+}
+
+function advanceReadTurn(server: WSServer): void {
+  server.advanceReadTurn();
+}
+
+/** True when `text` has no lone surrogate, i.e. it is valid UTF-8 once encoded. */
+function isWellFormed(text: string): boolean {
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  if (native) return native.call(text);
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 }
 
 function checkInteger(value: unknown, min: number, max: number): number {

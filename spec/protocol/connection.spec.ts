@@ -314,6 +314,20 @@ describe('ServerConnection', () => {
       expect(firstBytes.slice(-2)).to.deep.equal([0x89, 0x88]);
     });
 
+    it('counts the output held behind a compression (the whole input while it runs) until it is written', async () => {
+      const { connection, written } = open({ deflate: new PerMessageDeflate(PARAMS, { threshold: 10 }) });
+      expect(connection.queuedOutputBytes).to.equal(0);
+      // Above the codec's synchronous limit (8 KiB), so the compression runs on the thread pool.
+      connection.send(2, Buffer.alloc(100000, 1));
+      connection.send(1, Buffer.from('x'));
+      // 100000 bytes being compressed, then the 3-byte frame of 'x' waiting behind them.
+      expect(connection.queuedOutputBytes).to.equal(100003);
+      expect(written).to.deep.equal([]);
+      await settle();
+      expect(connection.queuedOutputBytes).to.equal(0);
+      expect(written.map((b) => b[0])).to.deep.equal([0xc2, 0x81]);
+    });
+
     it('fails with 1009 when a message inflates beyond maxMessageSize', async () => {
       const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS, { maxMessageSize: 1024 }), maxMessageSize: 1024 });
       connection.receiveData(clientFrame(2, compressForClient(Buffer.alloc(100000)), { rsv1: true }));
