@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import type { SSLClientAuthenticationEvent } from '../../lib/server/events';
+import type { WSServer } from '../../lib/server/ws-server';
+import { SUBJECTS, fixturePath, fixtureText } from './fixtures';
+import { cleanUp, clientCertificate, openWss, roundTrip, tlsServer, wssFailure } from './helpers';
+import { pemBlocks } from '../../lib/tls/certificate';
+
+/** An echo server that asks for client certificates, trusting the test CA. */
+async function authServer(config: Record<string, string | number | boolean> = {}, decide?: (e: SSLClientAuthenticationEvent) => void) {
+  const server = tlsServer(undefined, { SSLCACerts: fixtureText('ca.crt'), ...config });
+  server.sslAuthenticateClients = true;
+  const seen: SSLClientAuthenticationEvent[] = [];
+  const opened: number[] = [];
+  server.on('SSLClientAuthentication', (e) => {
+    seen.push({ ...e });
+    decide?.(e);
+  });
+  server.on('WebSocketOpenRequest', (e) => opened.push(e.connectionId));
+  server.on('DataIn', (e) => void server.sendText(e.connectionId, `echo ${e.text}`).catch(() => undefined));
+  await server.startListening();
+  return { server, seen, opened };
+}
+
+const der = (name: string) => pemBlocks(fixtureText(name))[0]!.der;
+
+async function refused(server: WSServer, options: object, opened: number[]): Promise<void> {
+  const error = await wssFailure(server.localPort, options);
+  expect(error).to.be.instanceOf(Error);
+  expect(opened).to.deep.equal([]);
+}
+
+describe('tls: client certificates (SSLAuthenticateClients, SSLClientAuthentication)', () => {
+  afterEach(cleanUp);
+
+  it('a certificate from the trusted CA: status OK, accepted, the WebSocket opens', async () => {
+    const { server, seen, opened } = await authServer();
+    const ws = await openWss(server.localPort, clientCertificate('client'));
+    expect(await roundTrip(ws, 'hi')).to.equal('echo hi');
+    expect(seen).to.have.length(1);
+    const event = seen[0]!;
+    expect(event.connectionId).to.equal(opened[0]);
+    expect(event.certSubject).to.equal(SUBJECTS.client);
+    expect(event.certIssuer).to.equal(SUBJECTS.ca);
+    expect(event.status).to.equal('OK');
+    expect(event.accept).to.equal(true);
+    expect(event.certEncoded).to.equal(der('client.crt').toString('base64'));
+    expect(event.certEncodedB).to.deep.equal(Buffer.from(der('client.crt').toString('base64'), 'latin1'));
+  });
+
+  it('an expired certificate: why in status, not accepted, disconnected before WebSocketOpenRequest', async () => {
+    const { server, seen, opened } = await authServer();
+    await refused(server, clientCertificate('client-expired'), opened);
+    expect(seen[0]!.status).to.equal('certificate has expired (CERT_HAS_EXPIRED)');
+    expect(seen[0]!.accept).to.equal(false);
+  });
+
+  it('a certificate from another CA, and no certificate at all, are not accepted', async () => {
+    const { server, seen, opened } = await authServer();
+    await refused(server, clientCertificate('client-other'), opened);
+    expect(seen[0]!.certSubject).to.equal(SUBJECTS.clientOther);
+    expect(seen[0]!.status).to.equal('unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)');
+    expect(seen[0]!.accept).to.equal(false);
+    await refused(server, {}, opened);
+    expect(seen[1]).to.deep.include({ certEncoded: '', certSubject: '', certIssuer: '', status: 'No client certificate was presented.', accept: false });
+  });
+
+  it('the application overrides the recommendation either way', async () => {
+    const { server, opened } = await authServer({}, (e) => {
+      e.accept = e.certSubject === SUBJECTS.clientOther;
+    });
+    const ws = await openWss(server.localPort, clientCertificate('client-other'));
+    expect(await roundTrip(ws, 'stranger')).to.equal('echo stranger');
+    expect(opened).to.have.length(1);
+    await wssFailure(server.localPort, clientCertificate('client'));
+    expect(opened).to.have.length(1);
+  });
+
+  it('SSLSecurityFlags 0x1 forgives an expired certificate, 0x10 an unknown CA', async () => {
+    const expired = await authServer({ SSLSecurityFlags: 0x1 });
+    await openWss(expired.server.localPort, clientCertificate('client-expired'));
+    expect(expired.seen[0]).to.deep.include({ status: 'OK', accept: true });
+    const unknown = await authServer({ SSLSecurityFlags: 0x10 });
+    await openWss(unknown.server.localPort, clientCertificate('client-other'));
+    expect(unknown.seen[0]).to.deep.include({ status: 'OK', accept: true });
+  });
+
+  it('SSLIncludeCertChain hands over the whole chain the client sent', async () => {
+    const { server, seen } = await authServer({ SSLIncludeCertChain: true });
+    await openWss(server.localPort, { key: fixtureText('client.key'), cert: fixtureText('client.crt') + fixtureText('ca.crt') });
+    const blocks = pemBlocks(seen[0]!.certEncoded);
+    expect(blocks.map((b) => b.der)).to.deep.equal([der('client.crt'), der('ca.crt')]);
+    expect(seen[0]!.certEncodedB).to.deep.equal(Buffer.from(seen[0]!.certEncoded, 'latin1'));
+    expect(seen[0]!.certEncoded.match(/-----BEGIN CERTIFICATE-----/g)).to.have.length(2);
+  });
+
+  it('OpenSSLCAFile works as the trusted CAs too', async () => {
+    const server = tlsServer(undefined, { OpenSSLCAFile: fixturePath('ca.crt') });
+    server.sslAuthenticateClients = true;
+    const statuses: string[] = [];
+    server.on('SSLClientAuthentication', (e) => statuses.push(e.status));
+    await server.startListening();
+    await openWss(server.localPort, clientCertificate('client'));
+    expect(statuses).to.deep.equal(['OK']);
+  });
+});

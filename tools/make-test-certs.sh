@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Makes the throw-away certificates the TLS specs use, into spec/fixtures/tls/ (committed as fixtures).
+# Needs the openssl command line tool (Debian/Ubuntu package: openssl). Run from anywhere:
+#   tools/make-test-certs.sh            # writes spec/fixtures/tls/
+#   tools/make-test-certs.sh OUTDIR     # writes elsewhere
+# Nothing here is secret: every key is for tests only. Certificates are valid for 100 years, except
+# client-expired (already expired when made). Keys are small on purpose: RSA 2048 and P-256.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:-$root/spec/fixtures/tls}"
+password='test-password'
+days=36500
+
+command -v openssl >/dev/null || { echo "openssl not found (apt-get install openssl)" >&2; exit 1; }
+mkdir -p "$out"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+# A v3 extension file per kind of certificate.
+cat > ca.ext <<'EOF'
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+EOF
+cat > server.ext <<'EOF'
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+EOF
+cat > client.ext <<'EOF'
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+EOF
+
+# ca NAME SUBJECT: a self-signed CA (RSA).
+ca() {
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -subj "$2" -days "$days" -sha256 \
+    -extensions v3 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[v3]\n'; cat ca.ext) -out "$1.crt" 2>/dev/null
+}
+
+# leaf NAME SUBJECT KEYSPEC CA EXTFILE [openssl x509 date options…]: a key and a certificate signed by CA.
+leaf() {
+  local name="$1" subject="$2" keyspec="$3" signer="$4" ext="$5"
+  shift 5
+  case "$keyspec" in
+    rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$name.key" 2>/dev/null ;;
+    ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$name.key" 2>/dev/null ;;
+  esac
+  openssl req -new -key "$name.key" -subj "$subject" -out "$name.csr" 2>/dev/null
+  if [ "$#" -gt 0 ]; then
+    # Explicit dates (the expired certificate): `openssl ca` is the tool that takes them.
+    mkdir -p db && : > db/index.txt && echo 1000 > db/serial
+    cat > ca.cnf <<EOF
+[ca]
+default_ca = tmp
+[tmp]
+database = db/index.txt
+serial = db/serial
+new_certs_dir = db
+default_md = sha256
+policy = any
+unique_subject = no
+copy_extensions = none
+preserve = yes
+[any]
+countryName = optional
+commonName = supplied
+organizationName = optional
+EOF
+    openssl ca -batch -config ca.cnf -cert "$signer.crt" -keyfile "$signer.key" -in "$name.csr" \
+      -extfile "$ext" -notext "$@" -out "$name.crt" 2>/dev/null
+  else
+    openssl x509 -req -in "$name.csr" -CA "$signer.crt" -CAkey "$signer.key" -CAcreateserial -days "$days" \
+      -sha256 -extfile "$ext" -out "$name.crt" 2>/dev/null
+  fi
+}
+
+ca ca '/C=US/O=wsserver-compat tests/CN=Test CA'
+ca other-ca '/C=US/O=Somebody Else/CN=Other CA'
+
+leaf server-rsa '/C=US/O=wsserver-compat tests/CN=localhost' rsa ca server.ext
+leaf server-ecdsa '/C=US/O=wsserver-compat tests/OU=ECDSA/CN=localhost' ec ca server.ext
+leaf client '/C=US/O=wsserver-compat tests/CN=Test Client' rsa ca client.ext
+leaf client-expired '/C=US/O=wsserver-compat tests/CN=Expired Client' rsa ca client.ext \
+  -startdate 20200101000000Z -enddate 20210101000000Z
+leaf client-other '/C=US/O=Somebody Else/CN=Stranger Client' ec other-ca client.ext
+
+# Server stores in every format the specs load.
+cat server-rsa.key server-rsa.crt > server-rsa.key-and-cert.pem   # store type 6/7: key + certificate
+cat server-ecdsa.key server-ecdsa.crt > server-ecdsa.key-and-cert.pem
+openssl pkey -in server-rsa.key -aes256 -passout "pass:$password" -out server-rsa.encrypted-key.pem
+cat server-rsa.encrypted-key.pem server-rsa.crt > server-rsa.encrypted.pem  # store type 6 with a password
+openssl x509 -in server-rsa.crt -outform DER -out server-rsa.der                 # store type 8/9: DER
+# PFX (PKCS#12): OpenSSL 3's default (PBES2: PBKDF2 + AES-256-CBC, HMAC-SHA256 MAC), with the CA.
+openssl pkcs12 -export -inkey server-rsa.key -in server-rsa.crt -certfile ca.crt -name 'wsserver test' \
+  -passout "pass:$password" -out server-rsa.pfx
+# The older PKCS#12 encryption (SHA-1 + 3DES, HMAC-SHA1 MAC) that many exported .pfx files still use.
+openssl pkcs12 -export -inkey server-rsa.key -in server-rsa.crt -certfile ca.crt \
+  -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 -passout "pass:$password" -out server-rsa.3des.pfx
+# A PFX with an empty password, and one in the legacy RC2-40 encryption that OpenSSL 3 (and so Node.js)
+# no longer offers by default (made only where the openssl tool still has its legacy provider).
+openssl pkcs12 -export -inkey server-rsa.key -in server-rsa.crt -passout pass: -out server-rsa.nopass.pfx
+if openssl pkcs12 -export -legacy -inkey server-rsa.key -in server-rsa.crt -passout "pass:$password" \
+  -out server-rsa.rc2.pfx 2>/dev/null; then rc2=server-rsa.rc2.pfx; else rc2=; echo "no RC2 PFX: legacy provider missing" >&2; fi
+# ECDSA server certificate as a PFX, and a PFX holding both server keys (subject selection).
+openssl pkcs12 -export -inkey server-ecdsa.key -in server-ecdsa.crt -passout "pass:$password" -out server-ecdsa.pfx
+# Both server identities in one store (subject selection). `openssl pkcs12 -export` takes one key, so
+# this is a PEM bundle.
+cat server-rsa.key server-rsa.crt server-ecdsa.key server-ecdsa.crt > two-servers.pem
+# The server certificate and its CA as a PKCS#7 bundle (store types 11/12: certificates only).
+openssl crl2pkcs7 -nocrl -certfile server-rsa.crt -certfile ca.crt -outform DER -out server-rsa.p7b
+# Client certificate with its key (for the clients in the specs).
+cat client.key client.crt > client.key-and-cert.pem
+# A corrupt PFX: the real one cut short.
+head -c 600 server-rsa.pfx > corrupt.pfx
+# A key that does not belong to the certificate next to it.
+cat server-ecdsa.key server-rsa.crt > mismatched.pem
+
+keep=(ca.crt ca.key other-ca.crt
+  server-rsa.key server-rsa.crt server-rsa.der server-rsa.key-and-cert.pem server-rsa.encrypted-key.pem
+  server-rsa.encrypted.pem server-rsa.pfx server-rsa.3des.pfx server-rsa.nopass.pfx $rc2 server-rsa.p7b
+  server-ecdsa.key server-ecdsa.crt server-ecdsa.key-and-cert.pem server-ecdsa.pfx two-servers.pem
+  client.key client.crt client.key-and-cert.pem client-expired.key client-expired.crt
+  client-other.key client-other.crt corrupt.pfx mismatched.pem)
+for f in "${keep[@]}"; do cp "$f" "$out/$f"; done
+printf '%s\n' "$password" > "$out/PASSWORD.txt"
+echo "wrote ${#keep[@]} files to $out (password: $password)"
