@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Utf8Validator, isValidUtf8 } from '../../lib/protocol/utf8';
+import { prng } from '../helpers/frames';
 
 /** 'ED A0 80' → bytes. */
 function hex(text: string): Uint8Array {
@@ -259,18 +260,6 @@ describe('protocol/utf8', () => {
   });
 
   describe('seeded random corpus', () => {
-    /** mulberry32: a tiny deterministic PRNG, so a failure reproduces. */
-    function mulberry32(seed: number): () => number {
-      let a = seed >>> 0;
-      return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
-    }
-
     // Bytes at the edges of table 3-7, so random strings hit the interesting cases often.
     const PALETTE = [
       0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee,
@@ -307,7 +296,7 @@ describe('protocol/utf8', () => {
     }
 
     it('agrees with isValidUtf8 and a fatal TextDecoder on 4000 random byte strings, fed whole, split and byte-wise', () => {
-      const random = mulberry32(0x5eed6455);
+      const random = prng(0x5eed6455);
       let validCount = 0;
       let invalidCount = 0;
       let truncatedCount = 0;

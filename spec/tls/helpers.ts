@@ -103,17 +103,10 @@ export function handshake(port: number, options: ConnectionOptions = {}): Promis
   });
 }
 
-/** The rejection of a promise that must fail. */
-export async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Client certificate options for node:tls / ws. */
 export function clientCertificate(name: 'client' | 'client-expired' | 'client-other'): { key: string; cert: string } {
   return { key: fixtureText(`${name}.key`), cert: fixtureText(`${name}.crt`) };
 }
+
+export { rejection } from '../helpers/engine';
