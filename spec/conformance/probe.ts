@@ -10,6 +10,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
+import { TLSSocket, connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { OP, bytes, closePayload, decodeFrame, encodeFrame, isUtf8, type FrameSpec } from './wire';
 import { DeflateCodec, checkResponse, parseExtensions, type DeflateAgreement, type ExtensionItem } from './deflate-codec';
 
@@ -30,6 +31,11 @@ export interface OpenOptions {
   extensions?: string;
   protocols?: string;
   path?: string;
+}
+
+/** How a probe reaches the server: plain TCP (ws), or TLS (wss) with these node:tls client options. */
+export interface Transport {
+  tls?: ConnectionOptions;
 }
 
 export interface HandshakeAnswer {
@@ -106,20 +112,24 @@ export class Probe {
     socket.on('error', () => undefined);
   }
 
-  /** TCP only: no handshake yet. */
-  static connect(port: number, host = '127.0.0.1'): Promise<Probe> {
+  /**
+   * A connection to 127.0.0.1 without a WebSocket handshake yet: TCP, or TLS when the transport
+   * says so (resolved once the TLS handshake is done, so the WebSocket bytes are the first data).
+   */
+  static connect(port: number, transport: Transport = {}): Promise<Probe> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host }, () => {
+      const ready = () => {
         socket.off('error', reject);
         resolve(new Probe(socket));
-      });
+      };
+      const socket: Socket = transport.tls ? tlsConnect({ ...transport.tls, port, host: '127.0.0.1' }, ready) : connect({ port, host: '127.0.0.1' }, ready);
       socket.once('error', reject);
     });
   }
 
   /** Connects and completes the opening handshake; a refusal is a CaseFailure. */
-  static async open(port: number, options: OpenOptions = {}): Promise<Probe> {
-    const probe = await Probe.connect(port);
+  static async open(port: number, options: OpenOptions = {}, transport: Transport = {}): Promise<Probe> {
+    const probe = await Probe.connect(port, transport);
     const answer = await probe.handshake(options);
     if (answer.status !== 101) {
       probe.destroy();
@@ -130,6 +140,11 @@ export class Probe {
 
   get closed(): boolean {
     return this.ended;
+  }
+
+  /** The TLS version agreed ('TLSv1.3', …), or null on a plain TCP connection. */
+  get tlsProtocol(): string | null {
+    return this.socket instanceof TLSSocket ? this.socket.getProtocol() : null;
   }
 
   /** Sends the upgrade request and reads the response head (validating Sec-WebSocket-Accept on 101). */

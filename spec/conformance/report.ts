@@ -14,19 +14,27 @@ export interface ConformanceRun {
   ours: CaseResult[];
   ws: CaseResult[];
   ms: number;
+  /** The scheme both servers were reached with. */
+  transport: 'ws' | 'wss';
+}
+
+export interface ConformanceOptions extends RunOptions {
+  /** Run over TLS: both servers listen with the test certificate, every probe connects with TLS. */
+  tls?: boolean;
 }
 
 /** Starts both echo servers, runs the (selected) cases against each, stops them. */
-export async function runConformance(options: RunOptions = {}): Promise<ConformanceRun> {
+export async function runConformance(options: ConformanceOptions = {}): Promise<ConformanceRun> {
   const cases = allCases();
   const started = Date.now();
-  const ours = await startOurEcho();
-  const ws = await startWsEcho();
+  const tls = options.tls === true;
+  const ours = await startOurEcho({ tls });
+  const ws = await startWsEcho('reference', { tls });
   try {
     // One server at a time: timing-based checks (fail-fast, close bounds) should not compete for the CPU.
     const oursResults = await runSuite(ours, cases, options);
     const wsResults = await runSuite(ws, cases, options);
-    return { cases, ours: oursResults, ws: wsResults, ms: Date.now() - started };
+    return { cases, ours: oursResults, ws: wsResults, ms: Date.now() - started, transport: tls ? 'wss' : 'ws' };
   } finally {
     await ours.stop();
     await ws.stop();
@@ -61,6 +69,10 @@ function tally(results: CaseResult[]): Record<Verdict, number> {
   return counts;
 }
 
+function transportText(run: ConformanceRun): string {
+  return run.transport === 'wss' ? 'over TLS (wss://; ws on node:https)' : 'over plain TCP (ws://)';
+}
+
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function verdictCell(r: CaseResult | undefined, known: Readonly<Record<string, string>>): string {
@@ -77,7 +89,7 @@ export function formatMarkdown(run: ConformanceRun, meta: { node: string; wsVers
   lines.push('# Conformance report', '');
   lines.push(
     `${run.ours.length} cases (RFC 6455 / RFC 7692, grouped like the public Autobahn case list) against our echo server ` +
-      `(WSServer, BufferMessage=true) and the reference \`ws\` ${meta.wsVersion}, Node.js ${meta.node}, ${(run.ms / 1000).toFixed(1)} s.`,
+      `(WSServer, BufferMessage=true) and the reference \`ws\` ${meta.wsVersion}, ${transportText(run)}, Node.js ${meta.node}, ${(run.ms / 1000).toFixed(1)} s.`,
     '',
   );
   lines.push('OK: the strict expectation held. NON-STRICT: allowed by the RFC but weaker (reason given). FAILED: the RFC was broken or the bound was missed.', '');
@@ -141,6 +153,6 @@ export function formatConsole(run: ConformanceRun, verbose = false): string {
       if (shown) lines.push(`  ${who} ${r.id} ${r.verdict}: ${r.title} — ${r.reason}`);
     }
   }
-  lines.push(`${run.ours.length + run.ws.length} case runs in ${(run.ms / 1000).toFixed(1)} s`);
+  lines.push(`${run.ours.length + run.ws.length} case runs ${transportText(run)} in ${(run.ms / 1000).toFixed(1)} s`);
   return lines.join('\n');
 }

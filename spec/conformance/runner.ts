@@ -2,7 +2,7 @@
  * Runs the case list against one echo server: a few cases at a time, each on fresh connections,
  * each under a hard time bound, every connection it opened destroyed afterwards.
  */
-import { CaseFailure, Probe, type OpenOptions } from './probe';
+import { CaseFailure, Probe, type OpenOptions, type Transport } from './probe';
 import type { CaseContext, CaseResult, ConformanceCase } from './case';
 import type { EchoTarget } from './echo-servers';
 
@@ -13,21 +13,21 @@ export interface RunOptions {
   only?: string[];
 }
 
-/** Runs one case and classifies it. */
-export async function runCase(c: ConformanceCase, port: number): Promise<CaseResult> {
+/** Runs one case and classifies it; every connection goes over `transport` (plain TCP by default). */
+export async function runCase(c: ConformanceCase, port: number, transport: Transport = {}): Promise<CaseResult> {
   const probes: Probe[] = [];
   const notes: string[] = [];
   const ctx: CaseContext = {
     port,
     async open(options?: OpenOptions) {
-      const probe = await Probe.connect(port);
+      const probe = await Probe.connect(port, transport);
       probes.push(probe);
       const answer = await probe.handshake(options);
       if (answer.status !== 101) throw new CaseFailure(`handshake refused with HTTP ${answer.status}`);
       return probe;
     },
     async connect() {
-      const probe = await Probe.connect(port);
+      const probe = await Probe.connect(port, transport);
       probes.push(probe);
       return probe;
     },
@@ -70,7 +70,7 @@ export async function runSuite(target: EchoTarget, cases: readonly ConformanceCa
   const worker = async () => {
     while (nextIndex < selected.length) {
       const index = nextIndex++;
-      results[index] = await runCase(selected[index]!, target.port);
+      results[index] = await runCase(selected[index]!, target.port, target.transport);
     }
   };
   const workers: Promise<void>[] = [];

@@ -1,57 +1,11 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import type { WSServer } from '../../lib/server/ws-server';
+import type { Server } from 'node:http';
 import type { DisconnectedEvent } from '../../lib/server/events';
-import { startServer, stopServers } from '../helpers/server';
+import { stopServers } from '../helpers/server';
 import { Chromium, type Page } from './chromium';
+import { allEchoed, interopEcho, servePage, stopPage } from './exchange';
 
-const PAGE = readFileSync(join(__dirname, 'fixtures', 'browser-page.html'));
-
-/** Serves the interop page on loopback. */
-async function servePage(): Promise<{ http: Server; origin: string }> {
-  const http = createServer((req, res) => {
-    if (req.url === '/' || req.url === '/index.html') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(PAGE);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return { http, origin: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
-}
-
-async function echoServer(config: Record<string, boolean> = {}): Promise<{ server: WSServer; port: number }> {
-  const started = await startServer({ config: { BufferMessage: true, ...config } });
-  const { server } = started;
-  server.on('DataIn', (e) => {
-    const sent = e.dataFormat === 1 ? server.sendText(e.connectionId, e.text) : server.sendBytes(e.connectionId, e.textB);
-    sent.catch(() => undefined);
-  });
-  server.on('WebSocketOpenRequest', (e) => {
-    if (e.subProtocols.split(',').map((p) => p.trim()).includes('chat')) e.subProtocols = 'chat';
-  });
-  return started;
-}
-
-const EXPECTED = [
-  ['text', 0],
-  ['binary', 0],
-  ['binary', 125],
-  ['text', 125],
-  ['binary', 126],
-  ['text', 126],
-  ['binary', 65535],
-  ['text', 65535],
-  ['binary', 65536],
-  ['text', 65536],
-  ['binary', 1048576],
-  ['text', 1048576],
-  ['text', Buffer.byteLength('héllo wörld — κόσμε — 日本語 — 😀')],
-].map(([kind, size]) => ({ kind, size, ok: true }));
+const EXPECTED = allEchoed();
 
 describe('Interop: headless Chromium (DevTools protocol)', function () {
   this.timeout(60000);
@@ -69,13 +23,13 @@ describe('Interop: headless Chromium (DevTools protocol)', function () {
 
   after(async () => {
     await browser?.close();
-    await new Promise((resolve) => (http ? http.close(resolve) : resolve(undefined)));
+    await stopPage(http);
   });
 
   afterEach(stopServers);
 
   it('echoes text and ArrayBuffer messages of every size with permessage-deflate, and sees the close code and reason', async () => {
-    const { server, port } = await echoServer();
+    const { server, port } = await interopEcho();
     const seen: Record<string, string> = {};
     server.once('Connected', (e) => {
       const c = server.connections.get(e.connectionId)!;
@@ -97,7 +51,7 @@ describe('Interop: headless Chromium (DevTools protocol)', function () {
   });
 
   it('works without compression when the server turns permessage-deflate off', async () => {
-    const { server, port } = await echoServer({ EnablePermessageDeflate: false });
+    const { server, port } = await interopEcho({ EnablePermessageDeflate: false });
     const disconnected = new Promise<DisconnectedEvent>((resolve) => server.once('Disconnected', resolve));
     const report = await page.evaluate(`runInterop('ws://127.0.0.1:${port}/', [], 1000, '')`, 40000);
     expect(report.extensions).to.equal('');

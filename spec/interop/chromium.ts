@@ -60,11 +60,14 @@ export class Chromium {
     });
   }
 
-  /** Starts Chromium and connects to its browser target (bounded by `ms`). */
-  static async launch(ms = 20000): Promise<Chromium> {
+  /**
+   * Starts Chromium and connects to its browser target (bounded by `ms`). `extraFlags` come after
+   * the fixed ones, e.g. --ignore-certificate-errors for a wss server with a throw-away certificate.
+   */
+  static async launch(ms = 20000, extraFlags: readonly string[] = []): Promise<Chromium> {
     const binary = findChromium();
     const profile = mkdtempSync(join(tmpdir(), 'wsserver-chromium-'));
-    const child = spawn(binary, [...FLAGS, `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(binary, [...FLAGS, ...extraFlags, `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     const endpoint = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """An independent client for the interop specs: Python's `websockets` (Debian's python3-websockets).
 
-    python3 python-client.py URL SCENARIO [--compression deflate|none]
+    python3 python-client.py URL SCENARIO [--compression deflate|none] [--ca CA_FILE]
 
 Runs one scenario against the server at URL and prints one JSON line with what it saw. Exits 0 when the
 scenario ran to its end (the spec judges the JSON), 1 on an unexpected exception (printed as JSON too).
 Scenarios: echo, subprotocol, ping, client-close, server-close.
+A wss:// URL is opened with TLS, verifying the server's certificate (and its name or IP address) against
+CA_FILE; the report then says which TLS version was agreed.
 """
 import asyncio
 import json
+import ssl
 import sys
 
 import websockets
@@ -97,10 +100,16 @@ async def main(argv):
     }
     if scenario == "subprotocol":
         options["subprotocols"] = ["superchat", "chat"]
+    if url.startswith("wss://"):
+        if "--ca" not in argv:
+            raise ValueError("a wss:// URL needs --ca CA_FILE (the certificate is always verified)")
+        options["ssl"] = ssl.create_default_context(cafile=argv[argv.index("--ca") + 1])
     async with websockets.connect(url, **options) as ws:
+        ssl_object = ws.transport.get_extra_info("ssl_object")
         report = await SCENARIOS[scenario](ws)
         report["extensions"] = ws.response_headers.get("Sec-WebSocket-Extensions")
         report["subprotocol"] = ws.subprotocol
+        report["tls_version"] = ssl_object.version() if ssl_object is not None else None
         report["websockets"] = websockets.__version__
     return report
 

@@ -1,52 +1,17 @@
 import { expect } from 'chai';
-import { join } from 'node:path';
 import type { WSServer } from '../../lib/server/ws-server';
 import type { DisconnectedEvent, PingEvent } from '../../lib/server/events';
 import { startServer, stopServers } from '../helpers/server';
-import { findPythonWithWebsockets, runProcess } from './tools';
-
-const SCRIPT = join(__dirname, 'python-client.py');
+import { echoEveryMessage } from '../conformance/echo-servers';
+import { EXCHANGE } from './exchange';
+import { runPythonClient as python } from './tools';
 
 /** An echo server on loopback that keeps whole messages (BufferMessage) and their type. */
 async function echoServer(): Promise<{ server: WSServer; url: string }> {
   const { server, port } = await startServer({ config: { BufferMessage: true } });
-  server.on('DataIn', (e) => {
-    const sent = e.dataFormat === 1 ? server.sendText(e.connectionId, e.text) : server.sendBytes(e.connectionId, e.textB);
-    sent.catch(() => undefined);
-  });
+  echoEveryMessage(server);
   return { server, url: `ws://127.0.0.1:${port}/interop` };
 }
-
-/** Runs one scenario of python-client.py (15 s bound) and returns its JSON report. */
-async function python(url: string, scenario: string, ...extra: string[]): Promise<Record<string, any>> {
-  const interpreter = findPythonWithWebsockets();
-  const result = await runProcess(interpreter, [SCRIPT, url, scenario, ...extra], 15000);
-  const last = result.stdout.trim().split('\n').pop() ?? '';
-  let report: Record<string, any>;
-  try {
-    report = JSON.parse(last);
-  } catch {
-    throw new Error(`python client printed no report (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
-  }
-  if (result.code !== 0) throw new Error(`python client failed: ${report.error ?? last}\n${result.stderr}`);
-  return report;
-}
-
-const EXCHANGE: Array<[string, number]> = [
-  ['text', 0],
-  ['binary', 0],
-  ['binary', 125],
-  ['text', 125],
-  ['binary', 126],
-  ['text', 126],
-  ['binary', 65535],
-  ['text', 65535],
-  ['binary', 65536],
-  ['text', 65536],
-  ['binary', 1048576],
-  ['text', 1048576],
-  ['text', Buffer.byteLength('héllo wörld — κόσμε — 日本語 — 😀')],
-];
 
 describe('Interop: Python websockets client', function () {
   this.timeout(30000);

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 const SETUP_HINT = 'or run `sudo bash tools/ci-setup.sh`, which installs every tool the specs need';
 
@@ -54,4 +55,25 @@ export function runProcess(command: string, args: string[], ms: number, env?: No
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** The Python client of the interop specs (spec/interop/python-client.py, copied beside the build). */
+const PYTHON_CLIENT = join(__dirname, 'python-client.py');
+
+/**
+ * Runs one scenario of python-client.py (15 s bound) and returns its JSON report; a client that
+ * failed or printed no report makes this throw with what it printed.
+ */
+export async function runPythonClient(url: string, scenario: string, ...extra: string[]): Promise<Record<string, any>> {
+  const interpreter = findPythonWithWebsockets();
+  const result = await runProcess(interpreter, [PYTHON_CLIENT, url, scenario, ...extra], 15000);
+  const last = result.stdout.trim().split('\n').pop() ?? '';
+  let report: Record<string, any>;
+  try {
+    report = JSON.parse(last);
+  } catch {
+    throw new Error(`python client printed no report (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  }
+  if (result.code !== 0) throw new Error(`python client failed: ${report.error ?? last}\n${result.stderr}`);
+  return report;
 }
