@@ -12,7 +12,7 @@
  */
 import { CloseCode, Defaults, Opcode } from './constants';
 import { ProtocolError } from './errors';
-import { formatFrame, formatMessage } from './frame';
+import { COPY_THRESHOLD, formatFrameHeader, formatMessage, formatServerFrame } from './frame';
 import { FrameParser, type FrameHandler } from './frame-parser';
 import { formatClosePayload, parseClosePayload } from './close';
 import type { PerMessageDeflate } from './permessage-deflate';
@@ -81,14 +81,21 @@ export class ServerConnection implements FrameHandler {
   private messageCompressed = false;
   private messageSize = 0;
   private firstPiece = true;
+  /** bufferMessages as it was when the message began: a change applies from the next message. */
+  private messageBuffered = false;
   private utf8: Utf8Validator | null = null;
   /** The unfinished character at the end of the last text piece, carried into the next. */
   private carry: Buffer | null = null;
-  /** Pieces of the message being buffered (bufferMessages). */
+  /** Pieces of the message being buffered (bufferMessages, compressed messages). */
   private parts: Buffer[] | null = null;
+  /**
+   * The message being buffered, when its frames are unmasked straight into it (bufferMessages,
+   * uncompressed messages that span chunks or frames); its first messageSize bytes are filled.
+   */
+  private gathered: Buffer | null = null;
 
-  // Outgoing: while a compression runs, later frames wait behind it so order is kept.
-  private queue: OutgoingSlot[] = [];
+  // Outgoing: while a compression runs, later frames wait behind it so order is kept. Created on first need.
+  private queue: OutgoingSlot[] | null = null;
   private queueBytes = 0;
   /** An outgoing message sent in parts is open (sendPart with last=false). */
   private partialOpcode = 0;
@@ -154,7 +161,7 @@ export class ServerConnection implements FrameHandler {
   }
 
   /** FrameHandler: a new frame begins. */
-  onFrameStart(fin: boolean, rsv1: boolean, opcode: number, length: number): void {
+  onFrameStart(fin: boolean, rsv1: boolean, opcode: number, length: number, inChunk: boolean): void {
     this.frameOpcode = opcode;
     this.frameFin = fin;
     if (opcode === Opcode.Text || opcode === Opcode.Binary) {
@@ -162,6 +169,7 @@ export class ServerConnection implements FrameHandler {
       this.messageCompressed = rsv1;
       this.messageSize = 0;
       this.firstPiece = true;
+      this.messageBuffered = this.bufferMessages;
       if (opcode === Opcode.Text) (this.utf8 ??= new Utf8Validator()).reset();
     }
     if (opcode === Opcode.Text || opcode === Opcode.Binary || opcode === Opcode.Continuation) {
@@ -171,7 +179,32 @@ export class ServerConnection implements FrameHandler {
         throw new ProtocolError(CloseCode.MessageTooBig, 'WSS_ERR_MESSAGE_TOO_BIG', 'message too big');
       }
       this.messageSize += length;
+      if (this.messageBuffered && !this.messageCompressed && length > 0) this.gather(fin && opcode !== Opcode.Continuation, length, inChunk);
     }
+  }
+
+  /**
+   * Buffering a message: a single-frame message within one chunk is handed on as a view of it; one that
+   * spans chunks or frames is unmasked straight into one buffer, sized from the headers (within
+   * maxMessageSize, checked above), instead of being unmasked in place and joined at the end.
+   */
+  private gather(whole: boolean, length: number, inChunk: boolean): void {
+    if (whole) {
+      if (inChunk) return;
+      this.gathered = Buffer.allocUnsafe(length);
+      this.parser.gatherInto(this.gathered);
+      return;
+    }
+    // A fragmented message: its total is unknown, so the buffer grows by doubling (a copy of at most
+    // what it holds, less than joining the pieces at the end would cost), never beyond maxMessageSize.
+    const filled = this.messageSize - length;
+    let buffer = this.gathered;
+    if (buffer === null || buffer.length < this.messageSize) {
+      const grown = Buffer.allocUnsafe(Math.max(this.messageSize, Math.min(2 * (buffer?.length ?? 0), this.maxMessageSize)));
+      if (buffer !== null && filled > 0) buffer.copy(grown, 0, 0, filled);
+      buffer = this.gathered = grown;
+    }
+    this.parser.gatherInto(buffer.subarray(filled, this.messageSize));
   }
 
   /** FrameHandler: payload of the current frame. */
@@ -232,14 +265,22 @@ export class ServerConnection implements FrameHandler {
         throw new ProtocolError(CloseCode.InvalidPayload, 'WSS_ERR_INVALID_UTF8', 'invalid UTF-8 in a text message');
       }
     }
-    if (this.bufferMessages) {
+    if (this.messageBuffered) {
+      // Gathered pieces are in place already.
+      const gathered = this.gathered;
       if (!last) {
-        if (data.length > 0) (this.parts ??= []).push(data);
+        if (gathered === null && data.length > 0) (this.parts ??= []).push(data);
         return;
       }
-      const parts = this.parts;
-      this.parts = null;
-      const whole = parts ? Buffer.concat(data.length > 0 ? [...parts, data] : parts) : data;
+      let whole = data;
+      if (gathered !== null) {
+        this.gathered = null;
+        whole = gathered.length === this.messageSize ? gathered : gathered.subarray(0, this.messageSize);
+      } else if (this.parts !== null) {
+        const parts = this.parts;
+        this.parts = null;
+        whole = Buffer.concat(data.length > 0 ? [...parts, data] : parts);
+      }
       this.handler.onData(this.messageOpcode, whole, true, true);
       return;
     }
@@ -267,7 +308,7 @@ export class ServerConnection implements FrameHandler {
   private receivePing(payload: Buffer): void {
     // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response … with
     // identical Application data", unless it already sent a close frame.
-    if (!this.closeSent) this.enqueue([formatFrame(Opcode.Pong, payload)]);
+    if (!this.closeSent) this.enqueueFrame(controlFrame(Opcode.Pong, payload));
     this.handler.onPing(payload);
   }
 
@@ -279,7 +320,7 @@ export class ServerConnection implements FrameHandler {
     // endpoint MUST send a Close frame in response", typically echoing the status code.
     if (!this.closeSent) {
       this.closeSent = true;
-      this.enqueue([formatFrame(Opcode.Close, code === CloseCode.NoStatus ? EMPTY : formatClosePayload(code))]);
+      this.enqueueFrame(controlFrame(Opcode.Close, code === CloseCode.NoStatus ? EMPTY : formatClosePayload(code)));
     }
     this.stateValue = ConnectionState.Closed;
     this.handler.onPeerClose(code, reason);
@@ -290,6 +331,7 @@ export class ServerConnection implements FrameHandler {
     this.failed = true;
     this.parser.stop();
     this.parts = null;
+    this.gathered = null;
     this.carry = null;
     const failure =
       error instanceof ProtocolError
@@ -307,7 +349,7 @@ export class ServerConnection implements FrameHandler {
     const deflate = this.deflate;
     if (deflate && data.length >= deflate.threshold) {
       const slot: OutgoingSlot = { frames: null, bytes: data.length };
-      this.queue.push(slot);
+      (this.queue ??= []).push(slot);
       this.queueBytes += slot.bytes;
       deflate.compress(data, (error, result) => {
         // A failed compression (only possible if zlib breaks) still sends the message, uncompressed.
@@ -319,7 +361,15 @@ export class ServerConnection implements FrameHandler {
       });
       return;
     }
-    this.enqueue(formatMessage(opcode, data, this.maxFrameSize));
+    const length = data.length;
+    if (length > this.maxFrameSize && this.maxFrameSize > 0) {
+      this.enqueue(formatMessage(opcode, data, this.maxFrameSize));
+    } else if (length <= COPY_THRESHOLD) {
+      // One frame, one buffer (from the pool when small): what most messages are.
+      this.enqueueFrame(formatServerFrame(opcode, data, 0, length, true, false));
+    } else {
+      this.enqueueFrame(formatFrameHeader(opcode, length, true, false), data);
+    }
   }
 
   /**
@@ -336,7 +386,7 @@ export class ServerConnection implements FrameHandler {
 
   /** Output is waiting behind a compression still running. */
   get hasQueuedOutput(): boolean {
-    return this.queue.length > 0;
+    return this.queue !== null && this.queue.length > 0;
   }
 
   /**
@@ -355,13 +405,13 @@ export class ServerConnection implements FrameHandler {
   ping(payload: Buffer = EMPTY): void {
     this.assertCanSend();
     if (payload.length > 125) throw new RangeError('a ping payload is at most 125 bytes');
-    this.enqueue([formatFrame(Opcode.Ping, payload)]);
+    this.enqueueFrame(controlFrame(Opcode.Ping, payload));
   }
 
   pong(payload: Buffer = EMPTY): void {
     this.assertCanSend();
     if (payload.length > 125) throw new RangeError('a pong payload is at most 125 bytes');
-    this.enqueue([formatFrame(Opcode.Pong, payload)]);
+    this.enqueueFrame(controlFrame(Opcode.Pong, payload));
   }
 
   /**
@@ -372,7 +422,7 @@ export class ServerConnection implements FrameHandler {
     if (this.closeSent) return;
     const payload = formatClosePayload(code, reason);
     this.closeSent = true;
-    this.enqueue([formatFrame(Opcode.Close, payload)]);
+    this.enqueueFrame(controlFrame(Opcode.Close, payload));
     this.stateValue = this.closeReceived ? ConnectionState.Closed : ConnectionState.Closing;
   }
 
@@ -383,7 +433,7 @@ export class ServerConnection implements FrameHandler {
     if (!this.closeSent) {
       this.closeSent = true;
       // The reason is for debugging only; the code says what went wrong.
-      this.enqueue([formatFrame(Opcode.Close, formatClosePayload(error.closeCode, error.message))]);
+      this.enqueueFrame(controlFrame(Opcode.Close, formatClosePayload(error.closeCode, error.message)));
     }
     this.stateValue = ConnectionState.Closed;
   }
@@ -392,8 +442,10 @@ export class ServerConnection implements FrameHandler {
   destroy(): void {
     this.parser.stop();
     this.deflate?.close();
-    this.queue = [];
+    this.queue = null;
     this.queueBytes = 0;
+    this.parts = null;
+    this.gathered = null;
     this.stateValue = ConnectionState.Closed;
   }
 
@@ -403,7 +455,7 @@ export class ServerConnection implements FrameHandler {
   }
 
   private enqueue(frames: Buffer[]): void {
-    if (this.queue.length > 0) {
+    if (this.queue !== null && this.queue.length > 0) {
       const slot: OutgoingSlot = { frames, bytes: byteLength(frames) };
       this.queue.push(slot);
       this.queueBytes += slot.bytes;
@@ -412,18 +464,36 @@ export class ServerConnection implements FrameHandler {
     for (const frame of frames) this.handler.write(frame);
   }
 
+  /** enqueue() for one frame — a buffer, or a header and its payload — without a list unless it must wait. */
+  private enqueueFrame(frame: Buffer, payload?: Buffer): void {
+    if (this.queue !== null && this.queue.length > 0) {
+      this.enqueue(payload === undefined ? [frame] : [frame, payload]);
+      return;
+    }
+    this.handler.write(frame);
+    if (payload !== undefined) this.handler.write(payload);
+  }
+
   private flushQueue(): void {
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
+    const queue = this.queue;
+    if (queue === null) return;
+    while (queue.length > 0) {
+      const head = queue[0]!;
       if (head.frames === null) return;
-      this.queue.shift();
+      queue.shift();
       this.queueBytes -= head.bytes;
       for (const frame of head.frames) this.handler.write(frame);
     }
+    if (this.queue === queue) this.queue = null;
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A control frame: its payload (at most 125 bytes, §5.5) goes in the same buffer. */
+function controlFrame(opcode: number, payload: Buffer): Buffer {
+  return formatServerFrame(opcode, payload, 0, payload.length, true, false);
+}
 
 function byteLength(frames: readonly Buffer[]): number {
   let n = 0;

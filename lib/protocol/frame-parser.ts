@@ -8,16 +8,21 @@
  */
 import { MAX_CONTROL_PAYLOAD, Opcode, isControlOpcode } from './constants';
 import { ProtocolError } from './errors';
-import { applyMask } from './frame';
+import { readMaskKey, releaseMaskView, unmask, unmaskInto } from './frame';
 
 /** Receives what the parser finds. Both methods may throw a ProtocolError to fail the connection. */
 export interface FrameHandler {
-  /** A valid frame header. `length` is the payload length. */
-  onFrameStart(fin: boolean, rsv1: boolean, opcode: number, length: number): void;
+  /**
+   * A valid frame header. `length` is the payload length; `inChunk` tells that the whole payload is
+   * already in the chunk being parsed, so it will come as one piece (a view of the chunk). Here, and
+   * only here, the handler may call FrameParser.gatherInto() for a data frame.
+   */
+  onFrameStart(fin: boolean, rsv1: boolean, opcode: number, length: number, inChunk: boolean): void;
   /**
    * Unmasked payload bytes of the current frame, `end` true with its last bytes. A data frame may come in
    * several pieces (as the chunks arrive); a control frame always comes whole. A frame with an empty
-   * payload gives one empty piece with `end` true.
+   * payload gives one empty piece with `end` true. Pieces are views of the chunk, or of the target
+   * given to gatherInto().
    */
   onFramePayload(data: Buffer, end: boolean): void;
 }
@@ -43,19 +48,23 @@ export class FrameParser {
   private headLength = 0;
 
   // The frame being read.
-  private readonly mask = new Uint8Array(4);
+  /** The masking key, as one number (see readMaskKey). */
+  private key = 0;
   private opcode = 0;
   private payloadLength = 0;
   private payloadRead = 0;
   /** A control frame's payload, gathered whole (at most 125 bytes). */
   private control: Buffer[] | null = null;
+  /** Where the current data frame's payload is unmasked to, when not in place (see gatherInto). */
+  private target: Buffer | null = null;
 
   /** §5.4: a data frame without FIN was seen, so the next data frame must be a continuation. */
   private expectContinuation = false;
 
   private paused = false;
   private stopped = false;
-  private pending: Buffer[] = [];
+  /** Input kept while paused; created on first need. */
+  private pending: Buffer[] | null = null;
 
   constructor(handler: FrameHandler, options: FrameParserOptions = {}) {
     this.handler = handler;
@@ -69,7 +78,7 @@ export class FrameParser {
   push(chunk: Buffer): void {
     if (this.stopped) return;
     if (this.paused) {
-      this.pending.push(chunk);
+      (this.pending ??= []).push(chunk);
       return;
     }
     try {
@@ -77,7 +86,21 @@ export class FrameParser {
     } catch (error) {
       this.stop();
       throw error;
+    } finally {
+      releaseMaskView();
     }
+  }
+
+  /**
+   * Unmasks the payload of the frame being started into `target` (as long as the payload) instead of
+   * in place, so that a message is reassembled in the same pass that unmasks it; the chunks are then
+   * left as they came. Call from onFrameStart, for a data frame with a payload.
+   */
+  gatherInto(target: Buffer): void {
+    if (target.length !== this.payloadLength || this.payloadRead !== 0 || this.state !== State.Header || isControlOpcode(this.opcode)) {
+      throw new RangeError('gatherInto() takes a target as long as the payload of the data frame being started');
+    }
+    this.target = target;
   }
 
   /** Stops handing out frames after the current callback (e.g. while a message inflates); input is kept. */
@@ -89,22 +112,26 @@ export class FrameParser {
   resume(): void {
     if (!this.paused || this.stopped) return;
     this.paused = false;
-    while (!this.paused && !this.stopped && this.pending.length > 0) {
+    while (!this.paused && !this.stopped && this.pending !== null && this.pending.length > 0) {
       const chunk = this.pending.shift()!;
       try {
         this.parse(chunk, 0);
       } catch (error) {
         this.stop();
         throw error;
+      } finally {
+        releaseMaskView();
       }
     }
+    if (this.pending !== null && this.pending.length === 0) this.pending = null;
   }
 
   /** Ignores all further input (after a close frame or a failure). */
   stop(): void {
     this.stopped = true;
-    this.pending = [];
+    this.pending = null;
     this.control = null;
+    this.target = null;
   }
 
   get isPaused(): boolean {
@@ -114,14 +141,14 @@ export class FrameParser {
   /** Bytes kept while paused. */
   get pendingBytes(): number {
     let n = 0;
-    for (const chunk of this.pending) n += chunk.length;
+    if (this.pending !== null) for (const chunk of this.pending) n += chunk.length;
     return n;
   }
 
   private parse(chunk: Buffer, pos: number): void {
     while (pos < chunk.length) {
       if (this.paused || this.stopped) {
-        if (!this.stopped) this.pending.unshift(chunk.subarray(pos));
+        if (!this.stopped) (this.pending ??= []).unshift(chunk.subarray(pos));
         return;
       }
       pos = this.state === State.Header ? this.readHeader(chunk, pos) : this.readPayload(chunk, pos);
@@ -137,7 +164,7 @@ export class FrameParser {
     if (this.headLength === 0 && chunk.length - pos >= 2) {
       const needed = headerLength(chunk[pos + 1]!);
       if (chunk.length - pos >= needed) {
-        this.startFrame(chunk, pos);
+        this.startFrame(chunk, pos, chunk.length - pos - needed);
         return this.afterHeader(chunk, pos + needed);
       }
     }
@@ -147,7 +174,7 @@ export class FrameParser {
       head[this.headLength++] = chunk[pos++]!;
       if (this.headLength >= 2 && this.headLength === headerLength(head[1]!)) {
         this.headLength = 0;
-        this.startFrame(head, 0);
+        this.startFrame(head, 0, chunk.length - pos);
         return this.afterHeader(chunk, pos);
       }
     }
@@ -170,8 +197,8 @@ export class FrameParser {
     this.handler.onFramePayload(EMPTY, true);
   }
 
-  /** Decodes and validates a complete header that starts at `bytes[at]`. */
-  private startFrame(bytes: Buffer, at: number): void {
+  /** Decodes and validates a complete header that starts at `bytes[at]`; `available` payload bytes follow it in the chunk. */
+  private startFrame(bytes: Buffer, at: number, available: number): void {
     const b0 = bytes[at]!;
     const b1 = bytes[at + 1]!;
     const fin = (b0 & 0x80) !== 0;
@@ -222,22 +249,28 @@ export class FrameParser {
       this.expectContinuation = !fin;
     }
 
-    this.mask[0] = bytes[maskAt]!;
-    this.mask[1] = bytes[maskAt + 1]!;
-    this.mask[2] = bytes[maskAt + 2]!;
-    this.mask[3] = bytes[maskAt + 3]!;
+    this.key = readMaskKey(bytes, maskAt);
     this.opcode = opcode;
     this.payloadLength = length;
     this.payloadRead = 0;
-    this.handler.onFrameStart(fin, rsv1, opcode, length);
+    this.target = null;
+    this.handler.onFrameStart(fin, rsv1, opcode, length, available >= length);
   }
 
   private readPayload(chunk: Buffer, pos: number): number {
-    const available = Math.min(this.payloadLength - this.payloadRead, chunk.length - pos);
+    const read = this.payloadRead;
+    const available = Math.min(this.payloadLength - read, chunk.length - pos);
     const end = pos + available;
-    applyMask(chunk, this.mask, this.payloadRead, pos, end);
-    const piece = chunk.subarray(pos, end);
-    this.payloadRead += available;
+    const target = this.target;
+    let piece: Buffer;
+    if (target === null) {
+      unmask(chunk, pos, end, this.key, read);
+      piece = chunk.subarray(pos, end);
+    } else {
+      unmaskInto(chunk, pos, end, this.key, read, target, read);
+      piece = available === target.length ? target : target.subarray(read, read + available);
+    }
+    this.payloadRead = read + available;
     const done = this.payloadRead === this.payloadLength;
 
     if (isControlOpcode(this.opcode)) {
@@ -252,7 +285,10 @@ export class FrameParser {
       return end;
     }
 
-    if (done) this.state = State.Header;
+    if (done) {
+      this.state = State.Header;
+      this.target = null;
+    }
     this.handler.onFramePayload(piece, done);
     return end;
   }

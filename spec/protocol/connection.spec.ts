@@ -1,9 +1,11 @@
 import { expect } from 'chai';
+import * as sinon from 'sinon';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ServerConnection, incompleteTailStart, type ConnectionHandler, type ConnectionOptions } from '../../lib/protocol/connection';
 import { ProtocolError } from '../../lib/protocol/errors';
 import { PerMessageDeflate, type DeflateParams } from '../../lib/protocol/permessage-deflate';
-import { byteByByte, clientFrame, hex } from '../helpers/frames';
+import { COPY_THRESHOLD } from '../../lib/protocol/frame';
+import { byteByByte, clientFrame, hex, prng, randomChunks } from '../helpers/frames';
 
 type Seen =
   | ['data', number, string, boolean, boolean]
@@ -46,6 +48,25 @@ const PARAMS: DeflateParams = {
 function compressForClient(text: string | Buffer): Buffer {
   const out = deflateRawSync(typeof text === 'string' ? Buffer.from(text) : text, { finishFlush: 2 /* Z_SYNC_FLUSH */ });
   return out.subarray(0, out.length - 4);
+}
+
+/** A handler that ignores everything. */
+const silent: ConnectionHandler = {
+  write() {},
+  onData() {},
+  onPing() {},
+  onPong() {},
+  onPeerClose() {},
+  onProtocolError() {},
+};
+
+/** A masked client frame header (zero key) announcing `length` bytes with a 64-bit length. */
+function writeHeader(target: Buffer, opcode: number, length: number): void {
+  target[0] = 0x80 | opcode;
+  target[1] = 0x80 | 127;
+  target.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+  target.writeUInt32BE(length >>> 0, 6);
+  target.writeUInt32BE(0, 10);
 }
 
 /** Waits for pending zlib work (async paths). */
@@ -110,6 +131,153 @@ describe('ServerConnection', () => {
       }
       expect(events.filter((e) => e[0] === 'data').map((e) => e[2])).to.deep.equal(['h', 'i', 'y', 'o']);
       expect(events.filter((e) => e[0] === 'ping')).to.deep.equal([['ping', 'x']]);
+    });
+  });
+
+  describe('buffering whole messages (bufferMessages)', () => {
+    /** A connection that keeps the Buffers it is given, as they are. */
+    function keeping(options: ConnectionOptions) {
+      const messages: Array<{ opcode: number; data: Buffer; first: boolean; last: boolean }> = [];
+      const errors: ProtocolError[] = [];
+      const handler: ConnectionHandler = {
+        write() {},
+        onData: (opcode, data, first, last) => messages.push({ opcode, data, first, last }),
+        onPing() {},
+        onPong() {},
+        onPeerClose() {},
+        onProtocolError: (error) => errors.push(error),
+      };
+      return { connection: new ServerConnection(handler, options), messages, errors };
+    }
+
+    function payloadOf(size: number, seed: number): Buffer {
+      const out = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) out[i] = (i * 131 + seed) & 0xff;
+      return out;
+    }
+
+    afterEach(() => sinon.restore());
+
+    it('hands a single-frame message that lies in one chunk over as a view of that chunk', () => {
+      const { connection, messages } = keeping({ bufferMessages: true });
+      const chunk = Buffer.concat([clientFrame(2, payloadOf(3000, 1)), clientFrame(1, 'tail')]);
+      connection.receiveData(chunk);
+      expect(messages).to.have.length(2);
+      expect(messages[0]!.data.buffer).to.equal(chunk.buffer);
+      expect(messages[0]!.data.equals(payloadOf(3000, 1))).to.equal(true);
+      expect(messages[1]!.data.toString()).to.equal('tail');
+    });
+
+    it('reassembles a frame spread over chunks in one buffer of its length, leaving the chunks masked', () => {
+      const random = prng(11);
+      for (const size of [2, 125, 126, 4000, 70000, 300000]) {
+        const payload = payloadOf(size, size);
+        const frame = clientFrame(2, payload, { mask: Uint8Array.from([0xa5, 0x5a, 0x01, 0xf0]) });
+        const chunks = randomChunks(frame, random, Math.max(2, Math.floor(frame.length / 3)));
+        if (chunks.length === 1) chunks.push(chunks[0]!.subarray(1)), (chunks[0] = chunks[0]!.subarray(0, 1));
+        const copies = chunks.map((chunk) => Buffer.from(chunk));
+        const { connection, messages } = keeping({ bufferMessages: true });
+        for (const chunk of chunks) connection.receiveData(chunk);
+        expect(messages, `size ${size}`).to.have.length(1);
+        expect(messages[0]).to.include({ opcode: 2, first: true, last: true });
+        expect(messages[0]!.data.equals(payload), `size ${size}`).to.equal(true);
+        expect(messages[0]!.data.buffer.byteLength).to.be.at.least(size);
+        for (let i = 0; i < chunks.length; i++) expect(chunks[i]!.equals(copies[i]!), `size ${size} chunk ${i}`).to.equal(true);
+      }
+    });
+
+    it('reassembles fragmented messages of any shape, with control frames between the fragments', () => {
+      const random = prng(23);
+      for (let round = 0; round < 200; round++) {
+        const count = 1 + Math.floor(random() * 8);
+        const fragments: Buffer[] = [];
+        for (let i = 0; i < count; i++) {
+          const roll = random();
+          fragments.push(payloadOf(roll < 0.2 ? 0 : roll < 0.7 ? Math.floor(random() * 200) : Math.floor(random() * 40000), round + i));
+        }
+        const frames: Buffer[] = [];
+        fragments.forEach((fragment, i) => {
+          frames.push(clientFrame(i === 0 ? 2 : 0, fragment, { fin: i === count - 1 }));
+          if (random() < 0.3) frames.push(clientFrame(9, 'p'));
+        });
+        frames.push(clientFrame(2, 'next'));
+        const { connection, messages, errors } = keeping({ bufferMessages: true });
+        for (const chunk of randomChunks(Buffer.concat(frames), random, 1 + Math.floor(random() * 20000))) connection.receiveData(chunk);
+        expect(errors).to.deep.equal([]);
+        expect(messages, `round ${round}`).to.have.length(2);
+        expect(messages[0]!.data.equals(Buffer.concat(fragments)), `round ${round}`).to.equal(true);
+        expect(messages[1]!.data.toString()).to.equal('next');
+      }
+    });
+
+    it('still fails fast on invalid UTF-8 in a text message it is reassembling', () => {
+      const { connection, messages, errors } = keeping({ bufferMessages: true });
+      const frame = clientFrame(1, Buffer.concat([Buffer.alloc(5000, 0x61), hex('c0 80'), Buffer.alloc(5000, 0x62)]));
+      connection.receiveData(frame.subarray(0, 5010));
+      expect(errors.map((e) => [e.closeCode, e.code])).to.deep.equal([[1007, 'WSS_ERR_INVALID_UTF8']]);
+      connection.receiveData(frame.subarray(5010));
+      expect(messages).to.deep.equal([]);
+    });
+
+    it('reassembles text whose characters are cut between chunks and frames', () => {
+      const text = 'κόσμε €𝄞 '.repeat(500);
+      const bytes = Buffer.from(text);
+      const frames = Buffer.concat([clientFrame(1, bytes.subarray(0, 1001), { fin: false }), clientFrame(0, bytes.subarray(1001))]);
+      const { connection, messages, errors } = keeping({ bufferMessages: true });
+      for (const chunk of randomChunks(frames, prng(5), 777)) connection.receiveData(chunk);
+      expect(errors).to.deep.equal([]);
+      expect(messages.map((m) => [m.opcode, m.data.toString()])).to.deep.equal([[1, text]]);
+    });
+
+    it('never allocates from a length beyond maxMessageSize', () => {
+      const allocations = sinon.spy(Buffer, 'allocUnsafe');
+      const { connection, errors } = keeping({ bufferMessages: true, maxMessageSize: 100000 });
+      const header = Buffer.alloc(14);
+      writeHeader(header, 2, 100001);
+      connection.receiveData(header);
+      expect(errors.map((e) => [e.closeCode, e.code])).to.deep.equal([[1009, 'WSS_ERR_MESSAGE_TOO_BIG']]);
+      expect(allocations.args.filter(([size]) => size > 1000)).to.deep.equal([]);
+    });
+
+    it('allocates a frame spread over chunks once, from its header, when within maxMessageSize', () => {
+      const frame = clientFrame(2, payloadOf(100000, 3));
+      const allocations = sinon.spy(Buffer, 'allocUnsafe');
+      const { connection, messages } = keeping({ bufferMessages: true, maxMessageSize: 100000 });
+      connection.receiveData(frame.subarray(0, 50000));
+      connection.receiveData(frame.subarray(50000));
+      expect(allocations.args.filter(([size]) => size > 1000)).to.deep.equal([[100000]]);
+      expect(messages[0]!.data.equals(payloadOf(100000, 3))).to.equal(true);
+    });
+
+    it('does not preallocate a large frame when streaming: pieces are views of the chunks', () => {
+      const allocations = sinon.spy(Buffer, 'allocUnsafe');
+      const { connection, messages } = keeping({ bufferMessages: false });
+      const header = Buffer.alloc(14);
+      writeHeader(header, 2, 50 * 1024 * 1024);
+      const piece = Buffer.alloc(4096, 0x37);
+      connection.receiveData(Buffer.concat([header, piece]));
+      connection.receiveData(piece);
+      expect(allocations.args.filter(([size]) => size > 10000)).to.deep.equal([]);
+      expect(messages.map((m) => [m.data.length, m.first, m.last])).to.deep.equal([
+        [4096, true, false],
+        [4096, false, false],
+      ]);
+      expect(messages[1]!.data.buffer).to.equal(piece.buffer);
+    });
+
+    it('applies a change of bufferMessages from the next message on', () => {
+      const { connection, messages } = keeping({ bufferMessages: true });
+      connection.receiveData(clientFrame(2, 'ab', { fin: false }));
+      connection.bufferMessages = false;
+      connection.receiveData(clientFrame(0, 'cd'));
+      connection.receiveData(clientFrame(2, 'ef', { fin: false }));
+      connection.bufferMessages = true;
+      connection.receiveData(clientFrame(0, 'gh'));
+      expect(messages.map((m) => [m.data.toString(), m.first, m.last])).to.deep.equal([
+        ['abcd', true, true],
+        ['ef', true, false],
+        ['gh', false, true],
+      ]);
     });
   });
 
@@ -247,6 +415,25 @@ describe('ServerConnection', () => {
       const { connection, output } = open({ maxFrameSize: 2 });
       connection.send(1, Buffer.from('abcde'));
       expect(output()).to.equal('01026162' + '00026364' + '800165');
+    });
+    it('writes a small message as one buffer, header and payload together', () => {
+      const writes: Buffer[] = [];
+      const connection = new ServerConnection({ ...silent, write: (data) => writes.push(data) });
+      connection.send(1, Buffer.from('Hello'));
+      connection.send(2, Buffer.alloc(COPY_THRESHOLD, 0xab));
+      expect(writes.map((w) => w.length)).to.deep.equal([7, 4 + COPY_THRESHOLD]);
+      expect(writes[0]!.toString('hex')).to.equal('810548656c6c6f');
+      expect(writes[1]!.subarray(0, 5).toString('hex')).to.equal('827e' + COPY_THRESHOLD.toString(16).padStart(4, '0') + 'ab');
+    });
+    it('writes a larger message as its header and then the payload itself, uncopied and unchanged', () => {
+      const writes: Buffer[] = [];
+      const connection = new ServerConnection({ ...silent, write: (data) => writes.push(data) }, { maxFrameSize: 0 });
+      const payload = Buffer.alloc(70000, 0x5c);
+      connection.send(2, payload);
+      expect(writes).to.have.length(2);
+      expect(writes[0]!.toString('hex')).to.equal('827f0000000000011170');
+      expect(writes[1]).to.equal(payload);
+      expect(payload.equals(Buffer.alloc(70000, 0x5c))).to.equal(true);
     });
     it('sends a message in parts with FIN on the last part only', () => {
       const { connection, output } = open({ maxFrameSize: 0 });

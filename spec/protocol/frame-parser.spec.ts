@@ -1,7 +1,17 @@
 import { expect } from 'chai';
 import { ProtocolError } from '../../lib/protocol/errors';
 import { FrameParser, type FrameHandler } from '../../lib/protocol/frame-parser';
-import { applyMask, formatFrame, formatMessage, writeFrameHeader, frameHeaderSize } from '../../lib/protocol/frame';
+import {
+  COPY_THRESHOLD,
+  applyMask,
+  formatFrame,
+  formatMessage,
+  frameHeaderSize,
+  readMaskKey,
+  unmask,
+  unmaskInto,
+  writeFrameHeader,
+} from '../../lib/protocol/frame';
 import { MASK, byteByByte, clientFrame, hex, prng, randomChunks, splitEverywhere } from '../helpers/frames';
 
 interface SeenFrame {
@@ -231,6 +241,79 @@ describe('FrameParser', () => {
       expect(seen!.buffer).to.equal(chunk.buffer);
     });
 
+    it('tells onFrameStart whether the whole payload is in the chunk, also when the header straddles chunks', () => {
+      const seen: boolean[] = [];
+      const parser = new FrameParser({ onFrameStart: (_f, _r, _o, _l, inChunk) => seen.push(inChunk), onFramePayload() {} });
+      const frame = clientFrame(2, Buffer.alloc(300, 1));
+      parser.push(Buffer.concat([clientFrame(2, 'whole'), frame.subarray(0, 100)]));
+      parser.push(frame.subarray(100));
+      parser.push(frame.subarray(0, 5)); // header cut in the extended length
+      parser.push(frame.subarray(5));
+      parser.push(clientFrame(2, ''));
+      expect(seen).to.deep.equal([true, false, true, true]);
+    });
+
+    it('unmasks into the target given by gatherInto, handing out views of it and leaving the chunks masked', () => {
+      const payload = Buffer.alloc(5000);
+      for (let i = 0; i < payload.length; i++) payload[i] = (i * 13 + 7) & 0xff;
+      const frame = clientFrame(2, payload, { mask: Uint8Array.from([9, 0x80, 0xff, 3]) });
+      const random = prng(7);
+      for (let round = 0; round < 50; round++) {
+        const chunks = randomChunks(frame, random, 1 + Math.floor(random() * 3000));
+        const copies = chunks.map((chunk) => Buffer.from(chunk));
+        const target = Buffer.alloc(payload.length);
+        const pieces: Buffer[] = [];
+        const parser: FrameParser = new FrameParser({
+          onFrameStart: (_f, _r, _o, length) => parser.gatherInto(target.subarray(0, length)),
+          onFramePayload: (data) => pieces.push(data),
+        });
+        for (const chunk of chunks) parser.push(chunk);
+        expect(target.equals(payload), `round ${round}`).to.equal(true);
+        expect(pieces.every((piece) => piece.buffer === target.buffer)).to.equal(true);
+        expect(Buffer.concat(pieces).equals(payload)).to.equal(true);
+        for (let i = 0; i < chunks.length; i++) expect(chunks[i]!.equals(copies[i]!)).to.equal(true);
+      }
+    });
+
+    it('unmasks in place again for the frame after a gathered one', () => {
+      const target = Buffer.alloc(3);
+      const frames: string[] = [];
+      let first = true;
+      const parser: FrameParser = new FrameParser({
+        onFrameStart() {
+          if (first) parser.gatherInto(target);
+          first = false;
+        },
+        onFramePayload: (data) => frames.push(data.toString()),
+      });
+      const chunk = Buffer.concat([clientFrame(1, 'abc'), clientFrame(1, 'def')]);
+      parser.push(chunk);
+      expect(frames).to.deep.equal(['abc', 'def']);
+      expect(target.toString()).to.equal('abc');
+      expect(chunk.subarray(chunk.length - 3).toString()).to.equal('def');
+    });
+
+    it('refuses a gatherInto target of the wrong length or for a control frame', () => {
+      const attempt = (frame: Buffer, size: number) => {
+        let caught: unknown;
+        const parser: FrameParser = new FrameParser({
+          onFrameStart() {
+            try {
+              parser.gatherInto(Buffer.alloc(size));
+            } catch (error) {
+              caught = error;
+            }
+          },
+          onFramePayload() {},
+        });
+        parser.push(frame);
+        return caught;
+      };
+      expect(attempt(clientFrame(2, 'abcd'), 3)).to.be.instanceOf(RangeError);
+      expect(attempt(clientFrame(9, 'abcd'), 4)).to.be.instanceOf(RangeError);
+      expect(attempt(clientFrame(2, 'abcd'), 4)).to.equal(undefined);
+    });
+
     it('keeps input while paused and continues on resume, in order', () => {
       const seen: string[] = [];
       const parser: FrameParser = new FrameParser({
@@ -307,6 +390,20 @@ describe('applyMask', () => {
       }
     }
   });
+  it('matches the reference on long buffers, where words and the WebAssembly loop take over, across 64 KiB blocks', () => {
+    const mask = Uint8Array.from([0x01, 0x7f, 0x80, 0xfe]);
+    const backing = Buffer.alloc(140000 + 8);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 29 + 3) & 0xff;
+    for (const length of [15, 16, 17, 500, 511, 512, 513, 1000, 1023, 1024, 1025, 4099, 65535, 65536, 65537, 140000]) {
+      for (const [start, offset] of [[0, 0], [1, 3], [2, 1], [3, 2], [5, 0]] as const) {
+        const data = Buffer.from(backing.subarray(0, start + length + 3));
+        const expected = Buffer.from(data);
+        for (let i = 0; i < length; i++) expected[start + i] = expected[start + i]! ^ mask[(offset + i) & 3]!;
+        applyMask(data, mask, offset, start, start + length);
+        expect(data.equals(expected), `length ${length} start ${start} offset ${offset}`).to.equal(true);
+      }
+    }
+  });
   it('works on a view that is not 4-byte aligned in its ArrayBuffer', () => {
     const whole = Buffer.alloc(200, 0x55);
     const view = whole.subarray(3, 103);
@@ -314,5 +411,96 @@ describe('applyMask', () => {
     for (let i = 0; i < 100; i++) expect(view[i]).to.equal(0x55 ^ [1, 2, 3, 4][i & 3]!);
     expect(whole[2]).to.equal(0x55);
     expect(whole[103]).to.equal(0x55);
+  });
+});
+
+describe('masking keys as numbers', () => {
+  /** The reference: byte i of the payload XORed with byte (offset + i) mod 4 of the key. */
+  function reference(data: Uint8Array, mask: Uint8Array, offset: number): Buffer {
+    const out = Buffer.from(data);
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! ^ mask[(offset + i) & 3]!;
+    return out;
+  }
+
+  it('reads a key as one number, its first byte lowest', () => {
+    expect(readMaskKey(hex('37fa213d'), 0)).to.equal(0x3d21fa37);
+    expect(readMaskKey(hex('00 01020304'), 1)).to.equal(0x04030201);
+    expect(readMaskKey(hex('ffffffff'), 0)).to.equal(-1);
+  });
+
+  it('unmask() handles a key offset beyond 2^32 (a payload position in a huge frame)', () => {
+    const data = Buffer.from('abcdefgh');
+    unmask(data, 0, 8, readMaskKey(MASK, 0), 2 ** 32 + 6);
+    expect(data.equals(reference(Buffer.from('abcdefgh'), MASK, 2))).to.equal(true);
+  });
+
+  it('unmask() reuses its view of a buffer correctly when called on several buffers in turn', () => {
+    const key = readMaskKey(MASK, 0);
+    const a = Buffer.alloc(2000, 0x11);
+    const b = Buffer.alloc(700, 0x22).subarray(1);
+    for (let round = 0; round < 3; round++) {
+      unmask(a, 3, 40, key, round);
+      unmask(b, 2, 50, key, round);
+      unmask(a, 100, 130, key, 1);
+    }
+    const expectedA = Buffer.alloc(2000, 0x11);
+    for (let round = 0; round < 3; round++) {
+      reference(expectedA.subarray(3, 40), MASK, round).copy(expectedA, 3);
+      reference(expectedA.subarray(100, 130), MASK, 1).copy(expectedA, 100);
+    }
+    const expectedB = Buffer.alloc(699, 0x22);
+    for (let round = 0; round < 3; round++) reference(expectedB.subarray(2, 50), MASK, round).copy(expectedB, 2);
+    expect(a.equals(expectedA)).to.equal(true);
+    expect(b.equals(expectedB)).to.equal(true);
+  });
+
+  it('unmask() takes a fresh view when a resizable buffer grew since the last call', () => {
+    type Resizable = ArrayBuffer & { resize(length: number): void };
+    const Growable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => Resizable;
+    const buffer = new Growable(600, { maxByteLength: 4096 });
+    const data = new Uint8Array(buffer); // tracks the buffer's length
+    const key = readMaskKey(MASK, 0);
+    unmask(data, 0, 600, key, 0);
+    buffer.resize(4096);
+    data.fill(0x5a);
+    unmask(data, 1000, 1900, key, 0);
+    unmask(data, 3000, 3800, key, 1);
+    const expected = Buffer.alloc(4096, 0x5a);
+    reference(expected.subarray(1000, 1900), MASK, 0).copy(expected, 1000);
+    reference(expected.subarray(3000, 3800), MASK, 1).copy(expected, 3000);
+    expect(Buffer.from(data).equals(expected)).to.equal(true);
+  });
+
+  it('unmaskInto() writes the unmasked bytes to the target and leaves the source as it was', () => {
+    const source = Buffer.alloc(140000 + 8);
+    for (let i = 0; i < source.length; i++) source[i] = (i * 31 + 5) & 0xff;
+    const pristine = Buffer.from(source);
+    const key = readMaskKey(MASK, 0);
+    for (const length of [0, 1, 3, 4, 7, 255, 256, 257, 511, 512, 513, 1024, 65536, 65537, 140000]) {
+      for (const [start, at, offset] of [[0, 0, 0], [1, 0, 1], [2, 3, 2], [7, 5, 3]] as const) {
+        const target = Buffer.alloc(at + length + 2, 0xee);
+        unmaskInto(source, start, start + length, key, offset, target, at);
+        const expected = Buffer.alloc(at + length + 2, 0xee);
+        reference(source.subarray(start, start + length), MASK, offset).copy(expected, at);
+        expect(target.equals(expected), `length ${length} start ${start} at ${at} offset ${offset}`).to.equal(true);
+      }
+    }
+    expect(source.equals(pristine)).to.equal(true);
+  });
+});
+
+describe('COPY_THRESHOLD', () => {
+  it('copies payloads up to the threshold into their frame and hands larger ones over as they are', () => {
+    const small = Buffer.alloc(COPY_THRESHOLD, 1);
+    const large = Buffer.alloc(COPY_THRESHOLD + 1, 2);
+    const one = formatMessage(2, small, 0);
+    expect(one).to.have.length(1);
+    expect(one[0]!.subarray(0, 4).toString('hex')).to.equal('827e' + COPY_THRESHOLD.toString(16).padStart(4, '0'));
+    expect(one[0]!.subarray(4).equals(small)).to.equal(true);
+    const two = formatMessage(2, large, 0);
+    expect(two).to.have.length(2);
+    expect(two[0]!.toString('hex')).to.equal('827e' + (COPY_THRESHOLD + 1).toString(16).padStart(4, '0'));
+    expect(two[1]!.buffer).to.equal(large.buffer);
+    expect(two[1]!.equals(large)).to.equal(true);
   });
 });
