@@ -26,7 +26,6 @@ const NO_OWN_SPEC = {
   'lib/server/errors.ts': 'error class; asserted by every engine and compat spec',
   'lib/server/events.ts': 'payload types; asserted by spec/server/ws-server.events.spec.ts',
   'lib/server/settings.ts': 'config store; spec/server/ws-server.config.spec.ts',
-  'lib/server/event-queue.ts': 'dispatch; spec/server/ws-server.dispatch.spec.ts',
   'lib/server/ws-connection.ts': 'driven through WSServer in spec/server/*',
   'compat/compat-server.ts': 'driven through the procedural face in spec/compat/*',
   'compat/handle-table.ts': 'driven through the procedural face in spec/compat/*',

@@ -8,10 +8,20 @@ export interface QueuedEvent {
   fire(): void;
 }
 
+const RESOLVED = Promise.resolve();
+
 export class EventQueue {
   private items: QueuedEvent[] = [];
   private head = 0;
   private waiter: (() => void) | null = null;
+  /**
+   * The wait's timer, kept from one wait to the next and re-armed with refresh(): a DoEvents loop waits
+   * once per round, and a new timer per round would be an allocation and a timer-list insertion each time.
+   * A wake-up by push() leaves it running but unref()'d (it no longer keeps the process alive); when it
+   * fires with nobody waiting it does nothing.
+   */
+  private timer: NodeJS.Timeout | null = null;
+  private timerMs = -1;
 
   get length(): number {
     return this.items.length - this.head;
@@ -22,6 +32,7 @@ export class EventQueue {
     const wake = this.waiter;
     if (wake) {
       this.waiter = null;
+      this.timer?.unref();
       wake();
     }
   }
@@ -39,7 +50,8 @@ export class EventQueue {
       item.fire();
     }
     if (this.head === this.items.length) {
-      this.items = [];
+      // Emptied: start over in the same array (its slots were cleared as they fired).
+      this.items.length = 0;
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
@@ -50,29 +62,45 @@ export class EventQueue {
 
   /** Resolves when something is queued or after `ms` milliseconds, whichever comes first. */
   wait(ms: number): Promise<void> {
-    if (this.length > 0) return Promise.resolve();
+    if (this.length > 0) return RESOLVED;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        if (this.waiter === done) this.waiter = null;
-        resolve();
-      }, Math.max(0, ms));
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
       // One waiter at a time: a second DoEvents while one waits takes over the wake-up of the first.
       const previous = this.waiter;
       this.waiter = previous
         ? () => {
             previous();
-            done();
+            resolve();
           }
-        : done;
+        : resolve;
+      this.armTimer(Math.max(0, ms));
     });
+  }
+
+  /** The timer for a wait that starts now: the kept one moved to now + ms, or a new one. */
+  private armTimer(ms: number): void {
+    if (this.timer !== null && this.timerMs === ms) {
+      this.timer.ref();
+      this.timer.refresh();
+      return;
+    }
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(waitOver, ms, this);
+    this.timerMs = ms;
+  }
+
+  /** @internal The wait's time is up: whoever waits goes on. */
+  timeUp(): void {
+    const wake = this.waiter;
+    this.waiter = null;
+    if (wake) wake();
   }
 
   clear(): void {
     this.items = [];
     this.head = 0;
   }
+}
+
+function waitOver(queue: EventQueue): void {
+  queue.timeUp();
 }

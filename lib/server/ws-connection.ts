@@ -5,7 +5,9 @@
  * reference's per-connection properties (WSConnection*) to the application.
  *
  * Socket listeners are shared functions that find the connection through a symbol on the socket, so
- * an idle connection costs no closures.
+ * an idle connection costs no closures; what few connections need (line mode, SendFile, pings, waits,
+ * the close, the handshake once over, MaxReadTime bookkeeping, the UID, the addresses) is made on first
+ * use, so that an open, idle connection stays small.
  */
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -22,7 +24,7 @@ import {
 } from '../protocol/handshake';
 import { negotiatePermessageDeflate, PerMessageDeflate } from '../protocol/permessage-deflate';
 import { ErrorCode, errorMessage } from '../generated/api';
-import { WSServerError } from './errors';
+import { WSServerError, toServerError } from './errors';
 import { DataInEvent, type WebSocketOpenRequestEvent } from './events';
 import { LineSplitter } from './line-splitter';
 import { socketErrorCode } from './socket-errors';
@@ -47,12 +49,23 @@ export type Phase = (typeof Phase)[keyof typeof Phase];
 
 const kConnection = Symbol('wsserver-compat.connection');
 const EMPTY = Buffer.alloc(0);
-/** Batches up to this size are joined into one buffer (one write, one syscall); larger ones use cork/uncork. */
+/** Small pieces of a batch are joined into buffers of at most this size (see writeBatch). */
 const JOIN_LIMIT = 64 * 1024;
+/**
+ * Pieces of at least this size (payloads the core passes as views) are written as they are, between
+ * cork() and uncork() (one writev). Measured on loopback: below it, copying the pieces of a batch into
+ * one buffer (from Node's pool while under 4 KiB) costs less than a write() each; above it, the copy and
+ * an allocation outside the pool cost more.
+ */
+const OWN_WRITE = 1024;
+/** An output list that grew beyond this many entries (a burst of sends) is dropped after its flush. */
+const OUT_KEEP = 256;
 /** How long a rejected handshake or a closed WebSocket waits for the client's FIN before the socket is destroyed. */
 const LINGER_MS = 2000;
 /** While a send waits for room, how often it looks at the queue (it also wakes when the queue drains). */
 const POLL_MS = 20;
+/** MaxReadTime: at most this many messages go by between two looks at the clock. */
+const CLOCK_STRIDE = 64;
 
 type SocketWithConnection = Socket & { [kConnection]?: WSConnection };
 
@@ -61,15 +74,82 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** What the opening handshake needs; dropped once it is over. */
+interface HandshakeState {
+  parser: HttpRequestParser | null;
+  upgrade: UpgradeRequest | null;
+  /** Bytes that came behind the request, before the WebSocket was open. */
+  pendingInput: Buffer | null;
+  timer: NodeJS.Timeout | null;
+  /** A 'timeout' listener (DefaultConnectionTimeout) was added for the handshake. */
+  idleTimeout: boolean;
+}
+
+/**
+ * Per-connection state that most connections never need — line mode, MessageLength, SendFile, pings,
+ * Interrupt, synchronous sends, drain waits, the close — created on first use, so that an open, idle
+ * connection carries one empty field for all of it.
+ */
+class ConnectionExtras {
+  /** ConnectionUID, made when first read. */
+  uid = '';
+
+  // Line mode.
+  lineSplitter: LineSplitter | null = null;
+  emitLine: ((line: Buffer, eol: boolean) => void) | null = null;
+  /** Each line is held until the next one (or the end of the piece) shows whether it ends the message. */
+  heldLine: Buffer | null = null;
+  heldEol = false;
+
+  /** MessageLength[cid]: bytes still to come in the current multi-call message. */
+  messageRemaining = 0;
+  /** The opcode of the MessageLength message being sent. */
+  partOpcode = 0;
+
+  /** Called once everything written so far has been handed to the OS. */
+  drainWaiters: Array<() => void> | null = null;
+  drainWaitersArmed = false;
+  /** ReadyToSend is armed (a send failed with 10035). */
+  drainArmed = false;
+  pings: Map<string, Waiter> | null = null;
+  pingCounter = 0;
+  /** Waits that Interrupt (610) or the connection closing (614) end. */
+  interrupted: Set<Waiter> | null = null;
+  /** Bumped by Interrupt: synchronous sends queued behind others fail if it changed while they waited. */
+  interruptEpoch = 0;
+  /** Synchronous sends go out in call order: each waits behind the previous one (null: none waits). */
+  syncTail: Promise<void> | null = null;
+  syncPending = 0;
+  sendingFile = false;
+  fileInterrupted = false;
+
+  // The close.
+  closeCode: number = CloseCode.Abnormal;
+  closeReason = '';
+  closeTimer: NodeJS.Timeout | null = null;
+  closedPromise: Promise<void> | null = null;
+  resolveClosed: (() => void) | null = null;
+}
+
+/**
+ * MaxReadTime bookkeeping of a connection that reads. The clock is read when a turn starts and then only
+ * every `countdown` messages, a stride sized from the time per message seen so far (see tickReadClock).
+ */
+class ReadClock {
+  /** The server's turn number when this connection started reading in it (0: not reading). */
+  turn = 0;
+  /** performance.now() then. */
+  start = 0;
+  /** Messages handled in this turn. */
+  messages = 0;
+  /** Messages to go before the next look at the clock. */
+  countdown = 0;
+}
+
 /** The per-connection face of the server (the reference's WSConnection* properties) and its socket driver. */
 export class WSConnection implements ConnectionHandler {
   /** The identifier used everywhere in the API. Never reused during the server's life. */
   readonly connectionId: number;
-  readonly remoteHost: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  /** Unique across servers and restarts (the ConnectionUID config setting). */
-  readonly uid: string;
 
   // From the upgrade request.
   host = '';
@@ -98,74 +178,82 @@ export class WSConnection implements ConnectionHandler {
 
   private readonly server: WSServer;
   private socket: SocketWithConnection;
+  /** The protocol core, from the moment the WebSocket opened (it stays after the close). */
   private core: ServerConnection | null = null;
-  private httpParser: HttpRequestParser | null = null;
-  private upgrade: UpgradeRequest | null = null;
-  private pendingInput: Buffer | null = null;
+  private handshake: HandshakeState | null = null;
+  private extra: ConnectionExtras | null = null;
+  private clock: ReadClock | null = null;
 
-  // Output batching.
-  private out: Buffer[] = [];
+  // The addresses, read from the socket when first asked for (see rememberAddresses).
+  private remoteHostValue: string | undefined = undefined;
+  private remotePortValue = -1;
+  private localAddressValue: string | undefined = undefined;
+
+  // Output batching: out[0..outCount) is written at the next flush.
+  private out: Buffer[] | null = null;
+  private outCount = 0;
   private outBytes = 0;
   private inReceive = false;
-  private flushScheduled = false;
+  /** @internal Output waits for the server's next flush round (WSServer.flushPending). */
+  flushScheduled = false;
   private endWhenFlushed = false;
 
   private acceptDataValue = true;
   private pausedForQueue = false;
   /** Bytes of DataIn events queued and not yet fired (DoEvents mode). */
   queuedInput = 0;
-
-  private lineSplitter: LineSplitter | null = null;
-  /** MessageLength[cid]: bytes still to come in the current multi-call message. */
-  messageRemaining = 0;
-  /** The opcode of the MessageLength message being sent. */
-  private partOpcode = 0;
-
-  private handshakeTimer: NodeJS.Timeout | null = null;
-  private closeTimer: NodeJS.Timeout | null = null;
-  /** Called once everything written so far has been handed to the OS. */
-  private drainWaiters: Array<() => void> | null = null;
-  private drainWaitersArmed = false;
-  private drainArmed = false;
-  private pings: Map<string, Waiter> | null = null;
-  private pingCounter = 0;
-  /** Waits that Interrupt (610) or the connection closing (614) end. */
-  private interrupted: Set<Waiter> | null = null;
-  /** Bumped by Interrupt: synchronous sends queued behind others fail if it changed while they waited. */
-  private interruptEpoch = 0;
-  /** Synchronous sends go out in call order: each waits behind the previous one. */
-  private syncTail: Promise<void> = Promise.resolve();
-  private syncPending = 0;
-  private sendingFile = false;
-  private fileInterrupted = false;
-
-  // MaxReadTime: when this connection started reading in the current event-loop turn.
-  private readTurn = 0;
-  private readStart = 0;
-  /** Reading yields to the other connections until the next turn. */
+  /** Reading yields to the other connections until the next turn (MaxReadTime). */
   private yielding = false;
-
-  private closeCode: number = CloseCode.Abnormal;
-  private closeReason = '';
-  private wasOpen = false;
-  private closedPromise: Promise<void> | null = null;
-  private resolveClosed: (() => void) | null = null;
 
   constructor(server: WSServer, socket: Socket, connectionId: number) {
     this.server = server;
     this.socket = socket as SocketWithConnection;
     this.connectionId = connectionId;
-    this.remoteHost = normalizeAddress(socket.remoteAddress ?? '');
-    this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = normalizeAddress(socket.localAddress ?? '');
-    this.uid = randomUUID();
     this.timeout = server.defaultTimeout;
-    this.maxLineLength = server.settings.int('MaxLineLength');
+    this.maxLineLength = server.maxLineLength;
     this.socket[kConnection] = this;
     socket.on('data', socketOnData);
     socket.on('close', socketOnClose);
     socket.on('error', socketOnError);
     socket.on('end', socketOnEnd);
+  }
+
+  /** The client's address (IPv4 clients in dotted form). */
+  get remoteHost(): string {
+    return (this.remoteHostValue ??= normalizeAddress(this.socket.remoteAddress ?? ''));
+  }
+
+  get remotePort(): number {
+    if (this.remotePortValue < 0) this.remotePortValue = this.socket.remotePort ?? 0;
+    return this.remotePortValue;
+  }
+
+  /** The local address the client connected to. */
+  get localAddress(): string {
+    return (this.localAddressValue ??= normalizeAddress(this.socket.localAddress ?? ''));
+  }
+
+  /** Unique across servers and restarts (the ConnectionUID config setting); made when first read. */
+  get uid(): string {
+    const extras = this.extras();
+    return (extras.uid ||= randomUUID());
+  }
+
+  /**
+   * Reads the addresses now, while the socket has them: they are read lazily (an idle connection then
+   * keeps neither Node's cached address objects nor ours), and once the socket's handle is closed Node
+   * no longer knows an address it was never asked for. Called before the socket goes away by our hand
+   * or the peer's FIN; a connection reset by the peer before anyone asked shows ''.
+   */
+  private rememberAddresses(): void {
+    void this.remoteHost;
+    void this.remotePort;
+    void this.localAddress;
+  }
+
+  /** The rarely used state, created on first use. */
+  private extras(): ConnectionExtras {
+    return (this.extra ??= new ConnectionExtras());
   }
 
   // ─── Reference properties ───────────────────────────────────────────────────────────────────
@@ -216,7 +304,17 @@ export class WSConnection implements ConnectionHandler {
 
   /** WSConnectionLineMode (read-only; changed by ChangeLineMode). */
   get lineMode(): boolean {
-    return this.lineSplitter !== null;
+    return this.extra !== null && this.extra.lineSplitter !== null;
+  }
+
+  /** MessageLength[cid]: bytes still to come in the current multi-call message. */
+  get messageRemaining(): number {
+    return this.extra === null ? 0 : this.extra.messageRemaining;
+  }
+
+  set messageRemaining(value: number) {
+    if (value === 0 && this.extra === null) return;
+    this.extras().messageRemaining = value;
   }
 
   /**
@@ -238,6 +336,8 @@ export class WSConnection implements ConnectionHandler {
    * before the upgrade request is read. The new socket starts paused; beginHandshake resumes it.
    */
   useSocket(socket: Socket): void {
+    // The TCP socket knows the addresses; the TLS socket is read through it.
+    this.rememberAddresses();
     const old = this.socket;
     old.off('data', socketOnData);
     old.off('close', socketOnClose);
@@ -260,14 +360,22 @@ export class WSConnection implements ConnectionHandler {
     if (this.phase !== Phase.Requested) return;
     const settings = this.server.settings;
     this.phase = Phase.Handshake;
-    this.httpParser = new HttpRequestParser({ maxHeaderSize: settings.int('MaxHeaderSize') });
+    const handshake: HandshakeState = {
+      parser: new HttpRequestParser({ maxHeaderSize: settings.int('MaxHeaderSize') }),
+      upgrade: null,
+      pendingInput: null,
+      timer: null,
+      idleTimeout: false,
+    };
+    this.handshake = handshake;
     const deadline = settings.int('HandshakeTimeout');
     // Slowloris: a client that sends half a request and waits is dropped at the deadline.
-    if (deadline > 0) this.handshakeTimer = setTimeout(handshakeTimedOut, deadline * 1000, this);
+    if (deadline > 0) handshake.timer = setTimeout(handshakeTimedOut, deadline * 1000, this);
     const idle = settings.int('DefaultConnectionTimeout');
     if (idle > 0) {
       this.socket.setTimeout(idle * 1000);
       this.socket.once('timeout', socketOnTimeout);
+      handshake.idleTimeout = true;
     }
     this.socket.resume();
   }
@@ -275,24 +383,25 @@ export class WSConnection implements ConnectionHandler {
   /** Refuses the connection before anything was read (ConnectionRequest said no). */
   refuse(): void {
     this.phase = Phase.Closed;
-    this.socket.destroy();
+    this.destroy();
   }
 
   handshakeTimeout(): void {
-    this.handshakeTimer = null;
+    if (this.handshake) this.handshake.timer = null;
     if (this.phase !== Phase.Handshake && this.phase !== Phase.Opening) return;
     this.server.log(this.connectionId, 1, 'Handshake timed out.', 'Error');
     if (this.phase === Phase.Handshake) this.reject(408, []);
-    else this.socket.destroy();
+    else this.destroy();
   }
 
   private receiveHandshake(chunk: Buffer): void {
+    const handshake = this.handshake!;
     let upgrade: UpgradeRequest;
     try {
-      const request = this.httpParser!.push(chunk);
+      const request = handshake.parser!.push(chunk);
       if (!request) return;
-      this.pendingInput = this.httpParser!.takeRemainder();
-      this.httpParser = null;
+      handshake.pendingInput = handshake.parser!.takeRemainder();
+      handshake.parser = null;
       upgrade = validateUpgradeRequest(request);
     } catch (error) {
       if (error instanceof HandshakeError) {
@@ -306,13 +415,13 @@ export class WSConnection implements ConnectionHandler {
     this.clearHandshakeTimer();
     this.socket.pause();
     this.phase = Phase.Opening;
-    this.upgrade = upgrade;
+    handshake.upgrade = upgrade;
     this.host = upgrade.host;
     this.origin = upgrade.origin;
     this.requestURI = upgrade.uri;
     this.requestHeaders = upgrade.request.rawHeaders;
-    this.subProtocols = upgrade.subprotocols.join(', ');
-    this.server.log(this.connectionId, 1, `GET ${upgrade.uri} HTTP/${upgrade.request.httpVersion}`, 'Info');
+    this.subProtocols = upgrade.subprotocols.length === 0 ? '' : upgrade.subprotocols.join(', ');
+    if (this.server.logs(1)) this.server.log(this.connectionId, 1, `GET ${upgrade.uri} HTTP/${upgrade.request.httpVersion}`, 'Info');
     this.server.logHeaders(this.connectionId, upgrade.request.headers);
 
     const event: WebSocketOpenRequestEvent = {
@@ -332,11 +441,12 @@ export class WSConnection implements ConnectionHandler {
 
   private completeHandshake(event: WebSocketOpenRequestEvent): void {
     if (this.phase !== Phase.Opening) return;
-    const upgrade = this.upgrade!;
-    this.upgrade = null;
+    const handshake = this.handshake!;
+    const upgrade = handshake.upgrade!;
+    handshake.upgrade = null;
     const status = Number(event.statusCode);
     if (status !== 101) {
-      this.server.log(this.connectionId, 1, `Handshake rejected by the application with status ${status}.`, 'Info');
+      if (this.server.logs(1)) this.server.log(this.connectionId, 1, `Handshake rejected by the application with status ${status}.`, 'Info');
       this.reject(Number.isInteger(status) && status >= 200 && status <= 999 ? status : 500, event.responseHeaders);
       return;
     }
@@ -368,6 +478,9 @@ export class WSConnection implements ConnectionHandler {
     }
     this.socket.write(response);
     this.socket.setTimeout(0);
+    if (handshake.idleTimeout) this.socket.removeListener('timeout', socketOnTimeout);
+    // Nothing of the handshake is kept but what the properties show.
+    this.handshake = null;
     this.core = new ServerConnection(this, {
       deflate,
       maxMessageSize: settings.int('MaxMessageSize'),
@@ -377,13 +490,13 @@ export class WSConnection implements ConnectionHandler {
     // AcceptData=false set before the handshake completed holds the first frames too.
     if (!this.acceptDataValue) this.core.suspend();
     this.phase = Phase.Open;
-    this.wasOpen = true;
     this.readyToSend = true;
-    this.server.log(this.connectionId, 1, `WebSocket opened${this.extensions ? ` (${this.extensions})` : ''}.`, 'Info');
-    this.server.dispatchEvent('Connected', { connectionId: this.connectionId });
-    this.server.dispatchEvent('ReadyToSend', { connectionId: this.connectionId });
-    const early = this.pendingInput;
-    this.pendingInput = null;
+    if (this.server.logs(1)) this.server.log(this.connectionId, 1, `WebSocket opened${this.extensions ? ` (${this.extensions})` : ''}.`, 'Info');
+    const server = this.server;
+    if (server.listens('Connected')) server.dispatchEvent('Connected', { connectionId: this.connectionId });
+    if (server.listens('ReadyToSend')) server.dispatchEvent('ReadyToSend', { connectionId: this.connectionId });
+    const early = handshake.pendingInput;
+    handshake.pendingInput = null;
     if (early && early.length > 0) this.receive(early);
     this.updateReading();
   }
@@ -391,6 +504,7 @@ export class WSConnection implements ConnectionHandler {
   /** Answers the handshake with an HTTP error and closes. */
   private reject(status: number, headers: string | Array<[string, string]>): void {
     this.clearHandshakeTimer();
+    this.handshake = null;
     this.phase = Phase.Closed;
     let response: Buffer;
     try {
@@ -403,9 +517,10 @@ export class WSConnection implements ConnectionHandler {
   }
 
   private clearHandshakeTimer(): void {
-    if (this.handshakeTimer) {
-      clearTimeout(this.handshakeTimer);
-      this.handshakeTimer = null;
+    const handshake = this.handshake;
+    if (handshake && handshake.timer) {
+      clearTimeout(handshake.timer);
+      handshake.timer = null;
     }
   }
 
@@ -418,9 +533,10 @@ export class WSConnection implements ConnectionHandler {
     }
     if (this.core) {
       this.receive(chunk);
-    } else if (this.phase === Phase.Opening) {
+    } else if (this.phase === Phase.Opening && this.handshake) {
       // Frames a client sends right behind its request wait for the handshake to complete.
-      this.pendingInput = this.pendingInput ? Buffer.concat([this.pendingInput, chunk]) : chunk;
+      const handshake = this.handshake;
+      handshake.pendingInput = handshake.pendingInput ? Buffer.concat([handshake.pendingInput, chunk]) : chunk;
     }
   }
 
@@ -431,68 +547,86 @@ export class WSConnection implements ConnectionHandler {
     this.core!.receiveData(chunk);
     this.inReceive = false;
     this.flush();
-    this.checkReadTime();
+    this.tickReadClock();
   }
 
   /** MaxReadTime bookkeeping: notes when this connection started reading in the current event-loop turn. */
   private startReadTurn(): void {
     if (this.server.maxReadTime <= 0) return;
     const turn = this.server.readTurn();
-    if (turn !== this.readTurn) {
-      this.readTurn = turn;
-      this.readStart = performance.now();
+    const clock = (this.clock ??= new ReadClock());
+    if (turn !== clock.turn) {
+      clock.turn = turn;
+      clock.start = performance.now();
+      clock.messages = 0;
+      // The first look comes after the first message: it tells how long a message takes.
+      clock.countdown = 1;
     }
   }
 
   /**
    * MaxReadTime: a connection that has been handled for longer than that in one turn stops — even in the
-   * middle of a chunk — and lets the other connections be read before it goes on.
+   * middle of a chunk — and lets the other connections be read before it goes on. Called per message and
+   * per chunk; the clock is read every `countdown` calls, a stride set to use about half the time left at
+   * the pace seen so far (at most CLOCK_STRIDE): fast handlers cost no clock reads, slow ones are looked at
+   * after each message as they near the limit.
    */
-  private checkReadTime(): void {
+  private tickReadClock(): void {
+    const clock = this.clock;
+    if (clock === null || clock.turn === 0) return;
+    clock.messages++;
+    if (--clock.countdown > 0) return;
     const limit = this.server.maxReadTime;
-    if (limit <= 0 || this.yielding || this.readTurn === 0 || performance.now() - this.readStart <= limit) return;
+    if (limit <= 0 || this.yielding) return;
+    const spent = performance.now() - clock.start;
+    if (spent <= limit) {
+      const pace = spent / clock.messages;
+      const stride = pace > 0 ? Math.floor((limit - spent) / pace / 2) : CLOCK_STRIDE;
+      clock.countdown = stride < 1 ? 1 : stride > CLOCK_STRIDE ? CLOCK_STRIDE : stride;
+      return;
+    }
+    clock.countdown = 1;
     if (this.phase !== Phase.Open && this.phase !== Phase.Closing) return;
     this.yielding = true;
     this.applyInputHold();
     setImmediate(endYield, this);
   }
 
-  /** @internal The turn given up by checkReadTime() is over: go on with what was kept. */
+  /** @internal The turn given up by tickReadClock() is over: go on with what was kept. */
   endYield(): void {
     this.yielding = false;
-    this.readTurn = 0;
+    if (this.clock) this.clock.turn = 0;
     if (this.phase === Phase.Open || this.phase === Phase.Closing) this.applyInputHold();
   }
 
   /** ConnectionHandler: message data from the protocol core. */
   onData(opcode: number, data: Buffer, first: boolean, last: boolean): void {
-    if (this.lineSplitter) {
-      this.lineSplitter.push(data, this.emitLine!);
-      this.releaseLine(last && this.lineSplitter.pending === 0);
-      this.checkReadTime();
+    const splitter = this.extra === null ? null : this.extra.lineSplitter;
+    if (splitter !== null) {
+      splitter.push(data, this.extra!.emitLine!);
+      this.releaseLine(last && splitter.pending === 0);
+      this.tickReadClock();
       return;
     }
     const format = first ? opcode : 0;
     this.server.dispatchDataIn(this, new DataInEvent(this.connectionId, format, data, last, false, opcode === Opcode.Text));
-    this.checkReadTime();
+    this.tickReadClock();
   }
 
   /** Line mode: each line is held until the next one (or the end of the piece) shows whether it ends the message. */
-  private emitLine: ((line: Buffer, eol: boolean) => void) | null = null;
-  private heldLine: Buffer | null = null;
-  private heldEol = false;
-
   private holdLine(line: Buffer, eol: boolean): void {
     this.releaseLine(false);
-    this.heldLine = line;
-    this.heldEol = eol;
+    const extra = this.extras();
+    extra.heldLine = line;
+    extra.heldEol = eol;
   }
 
   private releaseLine(eom: boolean): void {
-    const line = this.heldLine;
-    if (!line) return;
-    this.heldLine = null;
-    this.server.dispatchDataIn(this, new DataInEvent(this.connectionId, 0, line, eom, this.heldEol, true));
+    const extra = this.extra;
+    const line = extra?.heldLine;
+    if (!extra || !line) return;
+    extra.heldLine = null;
+    this.server.dispatchDataIn(this, new DataInEvent(this.connectionId, 0, line, eom, extra.heldEol, true));
   }
 
   onPing(payload: Buffer): void {
@@ -500,20 +634,22 @@ export class WSConnection implements ConnectionHandler {
   }
 
   onPong(payload: Buffer): void {
-    const key = payload.toString('hex');
-    const waiter = this.pings?.get(key);
-    if (waiter) {
-      this.pings!.delete(key);
-      waiter.resolve();
+    const pings = this.extra ? this.extra.pings : null;
+    if (pings) {
+      const key = payload.toString('hex');
+      const waiter = pings.get(key);
+      if (waiter) {
+        pings.delete(key);
+        waiter.resolve();
+      }
     }
     this.server.dispatchEvent('Ping', pingEvent(this.connectionId, payload, true));
   }
 
   onPeerClose(code: number, reason: string): void {
-    this.closeCode = code;
-    this.closeReason = reason;
+    this.setCloseStatus(code, reason);
     this.phase = Phase.Closing;
-    this.server.log(this.connectionId, 1, `Close received (${code}${reason ? ` ${reason}` : ''}).`, 'Info');
+    if (this.server.logs(1)) this.server.log(this.connectionId, 1, `Close received (${code}${reason ? ` ${reason}` : ''}).`, 'Info');
     // §7.1.1: the server closes the TCP connection first, once its close frame is out.
     this.endWhenFlushed = true;
     this.socket.pause();
@@ -531,14 +667,21 @@ export class WSConnection implements ConnectionHandler {
   private failNow(error: ProtocolError): void {
     if (!this.core || this.phase >= Phase.Closed) return;
     this.core.fail(error);
-    this.closeCode = error.closeCode;
-    this.closeReason = error.message;
+    this.setCloseStatus(error.closeCode, error.message);
     this.phase = Phase.Closing;
     this.endWhenFlushed = true;
     this.flush();
   }
 
+  /** The status the Disconnected event will report. */
+  private setCloseStatus(code: number, reason: string): void {
+    const extra = this.extras();
+    extra.closeCode = code;
+    extra.closeReason = reason;
+  }
+
   onSocketEnd(): void {
+    this.rememberAddresses();
     // The client half-closed: nothing more will come. Answer with our FIN once our output is out.
     if (this.phase === Phase.Open) this.endWhenFlushed = true;
     this.flush();
@@ -547,24 +690,27 @@ export class WSConnection implements ConnectionHandler {
   onSocketClose(): void {
     const wasPhase = this.phase;
     this.phase = Phase.Closed;
+    // What Node still knows (addresses it was asked for before): nothing can be read later.
+    this.rememberAddresses();
     this.clearHandshakeTimer();
-    if (this.closeTimer) clearTimeout(this.closeTimer);
-    this.closeTimer = null;
+    this.handshake = null;
     this.core?.destroy();
-    const closed = new WSServerError(ErrorCode.ConnectionClosed);
-    this.rejectWaiters(closed);
+    const extra = this.extra;
+    if (extra) {
+      if (extra.closeTimer) clearTimeout(extra.closeTimer);
+      extra.closeTimer = null;
+      this.rejectWaiters(extra);
+    }
     this.server.connectionClosed(this);
-    if (this.wasOpen) {
-      this.server.log(this.connectionId, 1, `Disconnected (${this.closeCode}).`, 'Info');
-      this.server.dispatchEvent('Disconnected', {
-        connectionId: this.connectionId,
-        statusCode: this.closeCode,
-        description: this.closeReason,
-      });
+    if (this.core) {
+      const statusCode = extra ? extra.closeCode : CloseCode.Abnormal;
+      const description = extra ? extra.closeReason : '';
+      if (this.server.logs(1)) this.server.log(this.connectionId, 1, `Disconnected (${statusCode}).`, 'Info');
+      this.server.dispatchEvent('Disconnected', { connectionId: this.connectionId, statusCode, description });
     } else if (wasPhase !== Phase.Closed) {
       this.server.log(this.connectionId, 1, 'Connection closed during the handshake.', 'Info');
     }
-    this.resolveClosed?.();
+    extra?.resolveClosed?.();
   }
 
   onSocketError(error: Error): void {
@@ -575,9 +721,10 @@ export class WSConnection implements ConnectionHandler {
   /** Resolves once the socket has closed. */
   whenClosed(): Promise<void> {
     if (this.phase === Phase.Closed && !this.socket.destroyed) return Promise.resolve();
-    return (this.closedPromise ??= new Promise((resolve) => {
+    const extra = this.extras();
+    return (extra.closedPromise ??= new Promise((resolve) => {
       if (this.socket.destroyed && this.phase === Phase.Closed) resolve();
-      this.resolveClosed = resolve;
+      extra.resolveClosed = resolve;
     }));
   }
 
@@ -609,39 +756,81 @@ export class WSConnection implements ConnectionHandler {
 
   // ─── Output ─────────────────────────────────────────────────────────────────────────────────
 
-  /** ConnectionHandler: bytes for the client. Gathered and written once per batch. */
+  /**
+   * ConnectionHandler: bytes for the client. Gathered and written once per batch: at the end of the read
+   * that produced them, or — for sends made outside a read of this connection — when the server's current
+   * dispatch round or tick is over (WSServer.scheduleFlush).
+   */
   write(data: Buffer): void {
-    this.out.push(data);
+    (this.out ??= [])[this.outCount++] = data;
     this.outBytes += data.length;
     if (!this.inReceive && !this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(flushTick, this);
+      this.server.scheduleFlush(this);
     }
   }
 
   flush(): void {
     this.flushScheduled = false;
     const out = this.out;
-    if (out.length > 0 && !this.socket.destroyed) {
-      // One batch, one log entry: what the socket is given at once.
-      this.server.logOutgoing(this.connectionId, out, this.outBytes);
-      if (out.length === 1) {
-        this.socket.write(out[0]!);
-      } else if (this.outBytes <= JOIN_LIMIT) {
-        this.socket.write(Buffer.concat(out, this.outBytes));
-      } else {
-        this.socket.cork();
-        for (const chunk of out) this.socket.write(chunk);
-        this.socket.uncork();
-      }
-      this.out = [];
+    const count = this.outCount;
+    if (out !== null && count > 0) {
+      const bytes = this.outBytes;
+      // The list is taken out while it is written: a Log handler that sends starts a new batch.
+      this.out = null;
+      this.outCount = 0;
       this.outBytes = 0;
+      const socket = this.socket;
+      // A destroyed socket takes nothing: what was gathered could never arrive.
+      if (!socket.destroyed) {
+        // One batch, one log entry: what the socket is given at once.
+        this.server.logOutgoing(this.connectionId, out, count, bytes);
+        if (count === 1) socket.write(out[0]!);
+        else this.writeBatch(socket, out, count, bytes);
+      }
+      // The list is kept for the next batch, without the buffers it pointed to.
+      for (let i = 0; i < count; i++) out[i] = EMPTY;
+      if (this.out === null && count <= OUT_KEEP) this.out = out;
     }
     if (this.endWhenFlushed && this.core && !this.core.hasQueuedOutput && !this.socket.destroyed) {
       this.endWhenFlushed = false;
       this.socket.end();
-      this.closeTimer ??= setTimeout(lingerOver, LINGER_MS, this.socket);
+      const extra = this.extras();
+      extra.closeTimer ??= setTimeout(lingerOver, LINGER_MS, this.socket);
     }
+  }
+
+  /**
+   * Writes out[0..count) in one go. Small pieces (headers, small frames) are copied together; large ones
+   * (payload views the core did not copy) are written as they are. When that makes more than one write,
+   * they go between cork() and uncork(), which Node turns into one writev.
+   */
+  private writeBatch(socket: Socket, out: Buffer[], count: number, total: number): void {
+    let largest = 0;
+    for (let i = 0; i < count; i++) if (out[i]!.length > largest) largest = out[i]!.length;
+    if (total <= JOIN_LIMIT && largest < OWN_WRITE) {
+      socket.write(joinChunks(out, 0, count, total));
+      return;
+    }
+    socket.cork();
+    let runStart = 0;
+    let runBytes = 0;
+    for (let i = 0; i < count; i++) {
+      const chunk = out[i]!;
+      if (chunk.length >= OWN_WRITE || runBytes + chunk.length > JOIN_LIMIT) {
+        if (i > runStart) socket.write(joinChunks(out, runStart, i, runBytes));
+        runStart = i;
+        runBytes = 0;
+        if (chunk.length >= OWN_WRITE) {
+          socket.write(chunk);
+          runStart = i + 1;
+          continue;
+        }
+      }
+      runBytes += chunk.length;
+    }
+    if (count > runStart) socket.write(joinChunks(out, runStart, count, runBytes));
+    socket.uncork();
   }
 
   /**
@@ -652,18 +841,50 @@ export class WSConnection implements ConnectionHandler {
    */
   queueMessage(opcode: number, data: Buffer): void {
     this.assertOpen();
-    const mark = this.server.settings.int('OutBufferSize');
+    if (!this.makeRoom()) throw new WSServerError(ErrorCode.WouldBlock);
+    this.enqueueMessage(opcode, data, false);
+    this.bytesSent = data.length;
+  }
+
+  /**
+   * The asynchronous rule: true when a message may be queued now. Else BytesSent is 0, ReadyToSend turns
+   * false and the ReadyToSend event is armed for when the queue has drained.
+   */
+  private makeRoom(): boolean {
+    const mark = this.server.outBufferSize;
     // Small sends are gathered into one write per turn; a burst beyond the mark goes to the socket now,
     // which may well take it (the kernel's buffer is not part of our queue).
     if (this.outBytes > mark) this.flush();
-    if (this.sendingFile || this.queuedBytes > mark) {
+    if ((this.extra !== null && this.extra.sendingFile) || this.queuedBytes > mark) {
       this.bytesSent = 0;
       this.readyToSend = false;
       this.armReadyToSend();
-      throw new WSServerError(ErrorCode.WouldBlock);
+      return false;
     }
-    this.enqueueMessage(opcode, data, false);
-    this.bytesSent = data.length;
+    return true;
+  }
+
+  /**
+   * WSServer.trySend: queues one message if it can go now, and says how it went instead of throwing —
+   * 0, or the error code. Asynchronous rules whatever Timeout is; on a synchronous connection a message
+   * never overtakes synchronous sends that wait for room (10035 while any waits).
+   */
+  trySendMessage(opcode: number, data: Buffer): number {
+    if (!this.canSend()) return ErrorCode.ConnectionClosed;
+    const synchronous = this.timeout > 0;
+    if (synchronous && this.extra !== null && this.extra.syncPending > 0) {
+      this.bytesSent = 0;
+      return ErrorCode.WouldBlock;
+    }
+    if (!this.makeRoom()) return ErrorCode.WouldBlock;
+    try {
+      this.enqueueMessage(opcode, data, synchronous);
+    } catch (error) {
+      this.bytesSent = 0;
+      return toServerError(error).code;
+    }
+    this.bytesSent = synchronous ? 0 : data.length;
+    return 0;
   }
 
   /**
@@ -682,7 +903,9 @@ export class WSConnection implements ConnectionHandler {
       }
     }
     this.bytesSent = 0;
-    if (this.syncPending === 0 && !this.sendingFile && this.queuedBytes <= this.server.settings.int('OutBufferSize')) {
+    const extra = this.extra;
+    const waiting = extra !== null && (extra.syncPending > 0 || extra.sendingFile);
+    if (!waiting && this.queuedBytes <= this.server.outBufferSize) {
       try {
         this.assertOpen();
         this.enqueueMessage(opcode, data, true);
@@ -691,20 +914,27 @@ export class WSConnection implements ConnectionHandler {
         return Promise.reject(error);
       }
     }
-    const epoch = this.interruptEpoch;
+    return this.sendWhenRoom(opcode, data);
+  }
+
+  /** A synchronous send that waits for room, behind the synchronous sends already waiting. */
+  private sendWhenRoom(opcode: number, data: Buffer): Promise<void> {
+    const extra = this.extras();
+    const epoch = extra.interruptEpoch;
     const seconds = this.timeout;
-    this.syncPending++;
-    const result = this.syncTail
+    extra.syncPending++;
+    const result = (extra.syncTail ?? RESOLVED)
       .then(async () => {
         // Interrupt ends every synchronous send that was waiting when it was called.
-        if (epoch !== this.interruptEpoch) throw new WSServerError(ErrorCode.Interrupted);
+        if (epoch !== extra.interruptEpoch) throw new WSServerError(ErrorCode.Interrupted);
         await this.waitForRoom(seconds, false);
         this.enqueueMessage(opcode, data, true);
       })
       .finally(() => {
-        this.syncPending--;
+        // The last one out leaves no chain behind.
+        if (--extra.syncPending === 0) extra.syncTail = null;
       });
-    this.syncTail = result.then(noop, noop);
+    extra.syncTail = result.then(noop, noop);
     return result;
   }
 
@@ -712,17 +942,18 @@ export class WSConnection implements ConnectionHandler {
     const core = this.core!;
     if (opcode === Opcode.Ping) return core.ping(data);
     if (opcode === Opcode.Pong) return core.pong(data);
-    if (!synchronous && this.messageRemaining > 0) {
+    const extra = this.extra;
+    if (!synchronous && extra !== null && extra.messageRemaining > 0) {
       // MessageLength: the next N bytes, over several sends, form one message.
-      if (data.length > this.messageRemaining) {
-        throw new WSServerError(ErrorCode.InvalidArgument, `Invalid argument. The data exceeds the ${this.messageRemaining} bytes left of MessageLength.`);
+      if (data.length > extra.messageRemaining) {
+        throw new WSServerError(ErrorCode.InvalidArgument, `Invalid argument. The data exceeds the ${extra.messageRemaining} bytes left of MessageLength.`);
       }
-      if (core.sendingParts && this.partOpcode !== opcode) {
+      if (core.sendingParts && extra.partOpcode !== opcode) {
         throw new WSServerError(ErrorCode.InvalidArgument, 'Invalid argument. All parts of a MessageLength message must have the same format.');
       }
-      this.partOpcode = opcode;
-      this.messageRemaining -= data.length;
-      core.sendPart(opcode, data, this.messageRemaining === 0);
+      extra.partOpcode = opcode;
+      extra.messageRemaining -= data.length;
+      core.sendPart(opcode, data, extra.messageRemaining === 0);
       return;
     }
     if (core.sendingParts) {
@@ -733,8 +964,9 @@ export class WSConnection implements ConnectionHandler {
 
   /** Fires ReadyToSend once everything queued has been handed to the OS (compressions included). */
   private armReadyToSend(): void {
-    if (this.drainArmed) return;
-    this.drainArmed = true;
+    const extra = this.extras();
+    if (extra.drainArmed) return;
+    extra.drainArmed = true;
     // Never before the failed send has returned: the caller must see its 10035 first.
     setImmediate(readyWhenDrained, this);
   }
@@ -742,15 +974,16 @@ export class WSConnection implements ConnectionHandler {
   /** @internal The ReadyToSend wait: until the socket has taken everything and no compression is left. */
   readyWhenDrained(): void {
     const socket = this.socket;
+    const extra = this.extras();
     if (this.phase !== Phase.Open || socket.destroyed) {
-      this.drainArmed = false;
+      extra.drainArmed = false;
       return;
     }
     this.flush();
     if (socket.writableLength > 0 && !socket.writableEnded) return this.onDrained(readyWhenDrained.bind(null, this));
     // Frames still being compressed come back through I/O: look again on the next turn, never in a spin.
     if (this.core && this.core.queuedOutputBytes > 0) return void setImmediate(readyWhenDrained, this);
-    this.drainArmed = false;
+    extra.drainArmed = false;
     this.readyToSend = true;
     this.server.dispatchEvent('ReadyToSend', { connectionId: this.connectionId });
   }
@@ -767,16 +1000,17 @@ export class WSConnection implements ConnectionHandler {
       setImmediate(callback);
       return;
     }
-    (this.drainWaiters ??= []).push(callback);
-    if (this.drainWaitersArmed) return;
-    this.drainWaitersArmed = true;
-    socket.write(EMPTY, () => this.drainedNow());
+    const extra = this.extras();
+    (extra.drainWaiters ??= []).push(callback);
+    if (extra.drainWaitersArmed) return;
+    extra.drainWaitersArmed = true;
+    socket.write(EMPTY, () => this.drainedNow(extra));
   }
 
-  private drainedNow(): void {
-    this.drainWaitersArmed = false;
-    const waiters = this.drainWaiters;
-    this.drainWaiters = null;
+  private drainedNow(extra: ConnectionExtras): void {
+    extra.drainWaitersArmed = false;
+    const waiters = extra.drainWaiters;
+    extra.drainWaiters = null;
     if (waiters) for (const waiter of waiters) waiter();
   }
 
@@ -791,7 +1025,7 @@ export class WSConnection implements ConnectionHandler {
         resolve();
       };
       const timer = setTimeout(() => {
-        const waiters = this.drainWaiters;
+        const waiters = this.extra ? this.extra.drainWaiters : null;
         const at = waiters ? waiters.indexOf(done) : -1;
         if (at !== -1) waiters!.splice(at, 1);
         resolve();
@@ -834,7 +1068,7 @@ export class WSConnection implements ConnectionHandler {
     this.moved(mark);
     for (;;) {
       this.assertOpen();
-      if ((forFile || !this.sendingFile) && this.queuedBytes <= this.server.settings.int('OutBufferSize')) return;
+      if ((forFile || !this.extras().sendingFile) && this.queuedBytes <= this.server.outBufferSize) return;
       let wait = POLL_MS;
       if (limit > 0) {
         const left = limit - (performance.now() - progressAt);
@@ -849,7 +1083,7 @@ export class WSConnection implements ConnectionHandler {
   /** Races `promise` against Interrupt (610) and the connection closing (614). */
   private interruptible<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const waiters = (this.interrupted ??= new Set());
+      const waiters = (this.extras().interrupted ??= new Set());
       const waiter: Waiter = {
         resolve: noop,
         reject: (error) => {
@@ -868,14 +1102,16 @@ export class WSConnection implements ConnectionHandler {
     });
   }
 
-  private rejectWaiters(error: Error): void {
-    const interrupted = this.interrupted;
-    this.interrupted = null;
-    if (interrupted) for (const waiter of [...interrupted]) waiter.reject(error);
-    this.drainedNow();
-    const pings = this.pings;
-    this.pings = null;
-    if (pings) for (const waiter of pings.values()) waiter.reject(error);
+  /** The connection closed: every wait ends with 614. */
+  private rejectWaiters(extra: ConnectionExtras): void {
+    const interrupted = extra.interrupted;
+    const pings = extra.pings;
+    extra.interrupted = null;
+    extra.pings = null;
+    const error = interrupted || pings ? new WSServerError(ErrorCode.ConnectionClosed) : null;
+    if (interrupted) for (const waiter of [...interrupted]) waiter.reject(error!);
+    this.drainedNow(extra);
+    if (pings) for (const waiter of pings.values()) waiter.reject(error!);
   }
 
   /**
@@ -883,9 +1119,10 @@ export class WSConnection implements ConnectionHandler {
    * message early with an empty final frame. The connection stays open.
    */
   interrupt(): void {
-    if (this.sendingFile) this.fileInterrupted = true;
-    this.interruptEpoch++;
-    const interrupted = this.interrupted;
+    const extra = this.extras();
+    if (extra.sendingFile) extra.fileInterrupted = true;
+    extra.interruptEpoch++;
+    const interrupted = extra.interrupted;
     if (!interrupted) return;
     const error = new WSServerError(ErrorCode.Interrupted);
     for (const waiter of [...interrupted]) waiter.reject(error);
@@ -898,21 +1135,22 @@ export class WSConnection implements ConnectionHandler {
    */
   async ping(): Promise<void> {
     this.assertOpen();
+    const extra = this.extras();
     const payload = Buffer.allocUnsafe(4);
-    payload.writeUInt32BE(++this.pingCounter >>> 0);
+    payload.writeUInt32BE(++extra.pingCounter >>> 0);
     this.core!.ping(payload);
     if (this.timeout === 0) return;
     const key = payload.toString('hex');
     let timer: NodeJS.Timeout | undefined;
     const pong = new Promise<void>((resolve, reject) => {
       timer = setTimeout(reject, this.timeout * 1000, new WSServerError(ErrorCode.Timeout));
-      (this.pings ??= new Map()).set(key, { resolve, reject });
+      (extra.pings ??= new Map()).set(key, { resolve, reject });
     });
     try {
       await this.interruptible(pong);
     } finally {
       clearTimeout(timer);
-      this.pings?.delete(key);
+      extra.pings?.delete(key);
     }
   }
 
@@ -925,9 +1163,10 @@ export class WSConnection implements ConnectionHandler {
    */
   async sendFile(path: string): Promise<void> {
     this.assertOpen();
-    if (this.sendingFile || this.core!.sendingParts) throw new WSServerError(ErrorCode.WouldBlock);
-    this.sendingFile = true;
-    this.fileInterrupted = false;
+    const extra = this.extras();
+    if (extra.sendingFile || this.core!.sendingParts) throw new WSServerError(ErrorCode.WouldBlock);
+    extra.sendingFile = true;
+    extra.fileInterrupted = false;
     const core = this.core!;
     const chunkSize = Math.min(Math.max(this.server.settings.int('MaxFrameSize'), 16 * 1024), 1024 * 1024);
     let handle: FileHandle | undefined;
@@ -942,19 +1181,19 @@ export class WSConnection implements ConnectionHandler {
       let started = false;
       for (;;) {
         this.assertOpen();
-        if (this.fileInterrupted) {
+        if (extra.fileInterrupted) {
           if (started) {
             core.sendPart(Opcode.Binary, EMPTY, true);
             this.flush();
           }
           throw new WSServerError(ErrorCode.Interrupted);
         }
-        if (this.queuedBytes > this.server.settings.int('OutBufferSize')) {
+        if (this.queuedBytes > this.server.outBufferSize) {
           try {
             await this.waitForRoom(this.timeout, true);
           } catch (error) {
             if (!(error instanceof WSServerError) || error.code !== ErrorCode.Interrupted) throw error;
-            this.fileInterrupted = true;
+            extra.fileInterrupted = true;
           }
           continue;
         }
@@ -971,8 +1210,8 @@ export class WSConnection implements ConnectionHandler {
         if (last) return;
       }
     } finally {
-      this.sendingFile = false;
-      this.fileInterrupted = false;
+      extra.sendingFile = false;
+      extra.fileInterrupted = false;
       await handle?.close().catch(noop);
     }
   }
@@ -980,22 +1219,25 @@ export class WSConnection implements ConnectionHandler {
   /** ChangeLineMode. Switching off hands out what was gathered (eol false). */
   changeLineMode(on: boolean): void {
     if (on) {
-      this.lineSplitter ??= new LineSplitter(this.maxLineLength);
-      this.emitLine ??= (line, eol) => this.holdLine(line, eol);
+      const extra = this.extras();
+      extra.lineSplitter ??= new LineSplitter(this.maxLineLength);
+      extra.emitLine ??= (line, eol) => this.holdLine(line, eol);
       return;
     }
-    const splitter = this.lineSplitter;
-    this.lineSplitter = null;
-    if (splitter) {
-      splitter.flush(this.emitLine!);
+    const extra = this.extra;
+    const splitter = extra ? extra.lineSplitter : null;
+    if (extra && splitter) {
+      extra.lineSplitter = null;
+      splitter.flush(extra.emitLine!);
       this.releaseLine(false);
     }
   }
 
   setMaxLineLength(value: number): void {
-    if (this.lineSplitter && this.lineSplitter.pending > 0) throw new WSServerError(ErrorCode.MaxLineLengthWhileConnected);
+    const splitter = this.extra ? this.extra.lineSplitter : null;
+    if (splitter && splitter.pending > 0) throw new WSServerError(ErrorCode.MaxLineLengthWhileConnected);
     this.maxLineLength = value;
-    if (this.lineSplitter) this.lineSplitter.maxLineLength = value;
+    if (splitter) splitter.maxLineLength = value;
   }
 
   /** Applies a changed server-wide setting. */
@@ -1014,18 +1256,17 @@ export class WSConnection implements ConnectionHandler {
     const closed = this.whenClosed();
     if (this.phase < Phase.Open) {
       this.phase = Phase.Closed;
-      this.socket.destroy();
+      this.destroy();
       return closed;
     }
     if (this.phase === Phase.Open && this.core) {
-      this.closeCode = code;
-      this.closeReason = reason;
+      this.setCloseStatus(code, reason);
       this.core.close(code, reason);
       this.phase = Phase.Closing;
-      this.server.log(this.connectionId, 1, `Closing (${code}${reason ? ` ${reason}` : ''}).`, 'Info');
+      if (this.server.logs(1)) this.server.log(this.connectionId, 1, `Closing (${code}${reason ? ` ${reason}` : ''}).`, 'Info');
       if (waitForReply) {
         this.flush();
-        this.closeTimer = setTimeout(lingerOver, waitSeconds * 1000, this.socket);
+        this.extras().closeTimer = setTimeout(lingerOver, waitSeconds * 1000, this.socket);
       } else {
         this.endWhenFlushed = true;
         this.flush();
@@ -1036,14 +1277,18 @@ export class WSConnection implements ConnectionHandler {
 
   /** Drops the TCP connection at once. */
   destroy(): void {
+    this.rememberAddresses();
     this.socket.destroy();
   }
 
-  private assertOpen(): void {
+  /** True while messages can be sent. */
+  private canSend(): boolean {
     // A destroyed socket may not have reported 'close' yet: nothing sent now could arrive.
-    if (this.phase !== Phase.Open || !this.core || this.core.closing || this.socket.destroyed) {
-      throw new WSServerError(ErrorCode.ConnectionClosed);
-    }
+    return this.phase === Phase.Open && this.core !== null && !this.core.closing && !this.socket.destroyed;
+  }
+
+  private assertOpen(): void {
+    if (!this.canSend()) throw new WSServerError(ErrorCode.ConnectionClosed);
   }
 }
 
@@ -1077,16 +1322,12 @@ function socketOnEnd(this: SocketWithConnection): void {
 function socketOnTimeout(this: SocketWithConnection): void {
   const connection = this[kConnection]!;
   if (connection.phase < Phase.Open) {
-    connection.phase === Phase.Handshake ? connection.handshakeTimeout() : this.destroy();
+    connection.phase === Phase.Handshake ? connection.handshakeTimeout() : connection.destroy();
   }
 }
 
 function handshakeTimedOut(connection: WSConnection): void {
   connection.handshakeTimeout();
-}
-
-function flushTick(connection: WSConnection): void {
-  connection.flush();
 }
 
 function endYield(connection: WSConnection): void {
@@ -1099,6 +1340,21 @@ function readyWhenDrained(connection: WSConnection): void {
 
 function noop(): void {}
 
-function lingerOver(socket: Socket): void {
-  socket.destroy();
+/** chunks[from..to) as one buffer of `bytes` bytes (the chunk itself when it is the only one). */
+function joinChunks(chunks: readonly Buffer[], from: number, to: number, bytes: number): Buffer {
+  if (to - from === 1) return chunks[from]!;
+  const joined = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (let i = from; i < to; i++) {
+    const chunk = chunks[i]!;
+    joined.set(chunk, at);
+    at += chunk.length;
+  }
+  return joined;
+}
+
+function lingerOver(socket: SocketWithConnection): void {
+  const connection = socket[kConnection];
+  if (connection) connection.destroy();
+  else socket.destroy();
 }

@@ -42,6 +42,7 @@ export type ConnectionIdLike = number | string;
 type Listener<K extends WSServerEventName> = (event: WSServerEvents[K]) => void;
 
 const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+const RESOLVED = Promise.resolve();
 
 export class WSServer extends EventEmitter {
   /** Server-wide config settings. */
@@ -65,16 +66,29 @@ export class WSServer extends EventEmitter {
   /** The TLS layer while TLS is on (set by StartListening); null for plain ws. */
   private tls: TlsLayer | null = null;
 
-  // Settings read on hot paths, cached.
+  // Settings read on hot paths, cached; setServerSetting keeps them in step.
   private processIdle: boolean;
   private logLevelValue: number;
-  /** MaxReadTime in milliseconds. */
+  /** @internal MaxReadTime in milliseconds. */
   maxReadTime: number;
+  /** @internal OutBufferSize: bytes that may wait for one client before a send fails with 10035. */
+  outBufferSize: number;
+  /** @internal Undispatched DataIn bytes (DoEvents mode, InBufferSize × 16) above which a connection stops reading. */
+  inputLimit: number;
+  /** @internal MaxLineLength, the default of new connections. */
+  maxLineLength: number;
+  private codePage: number;
+  private selectWaitMillis: number;
   private allowed: ClientList;
   private blocked: ClientList;
   // MaxReadTime: a number that changes once per event-loop turn while connections are reading.
   private readTurnValue = 1;
   private readTurnTicking = false;
+  /** Connections with output gathered outside their own read, written at the end of the dispatch round or tick. */
+  private readonly pendingFlush: WSConnection[] = [];
+  private flushArmed = false;
+  /** The event queue is being drained: flushing waits for the end of the round. */
+  private draining = false;
 
   constructor(options: WSServerOptions = {}) {
     // A listener that returns a rejected promise (an async handler that throws) is reported like one that throws.
@@ -83,6 +97,11 @@ export class WSServer extends EventEmitter {
     this.processIdle = true;
     this.logLevelValue = this.settings.int('LogLevel');
     this.maxReadTime = this.settings.int('MaxReadTime');
+    this.outBufferSize = this.settings.int('OutBufferSize');
+    this.inputLimit = this.settings.int('InBufferSize') * 16;
+    this.maxLineLength = this.settings.int('MaxLineLength');
+    this.codePage = this.settings.int('CodePage');
+    this.selectWaitMillis = this.settings.int('SelectWaitMillis');
     this.allowed = parseClientList('');
     this.blocked = parseClientList('');
     if (options.localHost !== undefined) this.localHost = options.localHost;
@@ -222,10 +241,16 @@ export class WSServer extends EventEmitter {
 
   /** The connection with this id, or 126 (Invalid ConnectionId). */
   connection(id: ConnectionIdLike): WSConnection {
+    const connection = this.findConnection(id);
+    if (!connection) throw new WSServerError(ErrorCode.InvalidConnectionId);
+    return connection;
+  }
+
+  /** The connection with this id, or undefined. */
+  private findConnection(id: ConnectionIdLike): WSConnection | undefined {
     const key = typeof id === 'number' ? id : /^\s*\d+\s*$/.test(String(id)) ? Number(id) : NaN;
     const connection = this.registry.get(key);
-    if (!connection || connection.phase === Phase.Closed) throw new WSServerError(ErrorCode.InvalidConnectionId);
-    return connection;
+    return connection && connection.phase !== Phase.Closed ? connection : undefined;
   }
 
   // ─── Methods ────────────────────────────────────────────────────────────────────────────────
@@ -308,10 +333,54 @@ export class WSServer extends EventEmitter {
     return connection.timeout > 0 ? connection.timeout : 5;
   }
 
-  /** DoEvents: fires everything queued, or waits up to SelectWaitMillis for something to fire. */
-  async doEvents(): Promise<void> {
-    if (this.queue.length === 0) await this.queue.wait(this.settings.int('SelectWaitMillis'));
-    this.queue.drain();
+  /**
+   * DoEvents: fires everything queued, or waits up to SelectWaitMillis for something to fire. With
+   * something queued it fires at once and returns a settled promise (no promise is made per call).
+   */
+  doEvents(): Promise<void> {
+    if (this.queue.length === 0) return this.queue.wait(this.selectWaitMillis).then(this.drainAfterWait);
+    try {
+      this.drainQueue();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return RESOLVED;
+  }
+
+  private readonly drainAfterWait = (): void => this.drainQueue();
+
+  /** Fires what is queued, then writes what the handlers sent, once per connection. */
+  private drainQueue(): void {
+    this.draining = true;
+    try {
+      this.queue.drain();
+    } finally {
+      this.draining = false;
+      this.flushPending();
+    }
+  }
+
+  /**
+   * @internal `connection` gathered output outside its own read (a send from a timer, from another
+   * connection's handler, from DoEvents): it is written when the current dispatch round is over, or on
+   * the next tick — one tick for the whole server, however many connections sent.
+   */
+  scheduleFlush(connection: WSConnection): void {
+    this.pendingFlush.push(connection);
+    if (this.flushArmed || this.draining) return;
+    this.flushArmed = true;
+    process.nextTick(flushPendingTick, this);
+  }
+
+  /** @internal Writes the output of every connection that scheduleFlush() was told about. */
+  flushPending(): void {
+    this.flushArmed = false;
+    const pending = this.pendingFlush;
+    for (let i = 0; i < pending.length; i++) {
+      const connection = pending[i]!;
+      if (connection.flushScheduled) connection.flush();
+    }
+    pending.length = 0;
   }
 
   /** Interrupt: ends a waiting synchronous send or SendFile on the connection without disconnecting it. */
@@ -343,14 +412,66 @@ export class WSServer extends EventEmitter {
     this.connection(id).changeLineMode(lineMode);
   }
 
-  /** SendText: one text message. */
-  sendText(id: ConnectionIdLike, text: string): Promise<void> {
-    return this.sendWith(id, Opcode.Text, () => Buffer.from(String(text), 'utf8'));
+  /**
+   * SendText: one text message. `text` may also be bytes already encoded as UTF-8 (a Buffer or any
+   * Uint8Array, e.g. a DataIn event's `textB`): they are sent as they are, without decoding and
+   * re-encoding, and refused with 616 when they are not valid UTF-8.
+   */
+  sendText(id: ConnectionIdLike, text: string | Uint8Array): Promise<void> {
+    try {
+      return this.connection(id).sendMessage(Opcode.Text, textBytes(text));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** SendBytes: one binary message (strings are encoded with CodePage). */
   sendBytes(id: ConnectionIdLike, data: Uint8Array | string): Promise<void> {
-    return this.sendWith(id, Opcode.Binary, () => this.toBytes(data));
+    try {
+      return this.connection(id).sendMessage(Opcode.Binary, this.toBytes(data));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sends one message without a promise: for hot paths (an echo, a relay, a broadcast) on asynchronous
+   * connections. Returns 0 when the message was queued, else the error code — nothing is thrown and no
+   * Error event fires:
+   * - 126 no such connection; 614 the WebSocket is not open (or is closing);
+   * - 616 the data does not fit the format (text bytes that are not UTF-8, a ping or pong above 125
+   *   bytes, an unknown format, a MessageLength violation);
+   * - 10035 more than OutBufferSize bytes wait for this client (or a SendFile holds the connection):
+   *   nothing was queued, ReadyToSend is false and the ReadyToSend event fires once there is room.
+   *
+   * `dataFormat` is a WSConnectionDataFormat value, by default the connection's: 1 text (a string, or
+   * UTF-8 bytes sent as they are), 2 binary (strings encoded with CodePage), 9 ping, 10 pong, 0 automatic
+   * (as Send). A DataIn event's `dataFormat` fits: `trySend(e.connectionId, e.textB, e.dataFormat)` echoes
+   * a whole message (BufferMessage) without decoding it. BytesSent is set as by Send.
+   *
+   * It never waits: on a synchronous connection (Timeout > 0) it queues only when Send would queue at
+   * once, and returns 10035 where Send would wait.
+   */
+  trySend(id: ConnectionIdLike, data: Uint8Array | string, dataFormat?: number): number {
+    const connection = this.findConnection(id);
+    if (!connection) return ErrorCode.InvalidConnectionId;
+    const format = dataFormat === undefined ? connection.dataFormat : dataFormat;
+    let opcode: number;
+    let bytes: Buffer | WSServerError;
+    if (format === 1) {
+      opcode = Opcode.Text;
+      bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : asBuffer(data);
+      if (typeof data !== 'string' && !isValidUtf8(bytes)) return ErrorCode.InvalidArgument;
+    } else if (format === 2) {
+      opcode = Opcode.Binary;
+      bytes = this.toBytes(data);
+    } else if (format === 0 || format === 9 || format === 10) {
+      [opcode, bytes] = this.formatData(format, data);
+    } else {
+      return ErrorCode.InvalidArgument;
+    }
+    if (bytes instanceof WSServerError) return bytes.code;
+    return connection.trySendMessage(opcode, bytes);
   }
 
   /** Send: one message in the connection's DataFormat (0 auto: strings as text, bytes as binary). */
@@ -393,23 +514,12 @@ export class WSServer extends EventEmitter {
     }
   }
 
-  private sendWith(id: ConnectionIdLike, opcode: number, bytes: () => Buffer): Promise<void> {
-    try {
-      return this.connection(id).sendMessage(opcode, bytes());
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
   /** Bytes and opcode for Send/DataToSend according to DataFormat. */
   private formatData(dataFormat: number, data: Uint8Array | string): [number, Buffer | WSServerError] {
     switch (dataFormat) {
-      case 1: {
-        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+      case 1:
         // dfText with bytes: "Data that has already been UTF-8 encoded may also be supplied" — it must be UTF-8.
-        if (!isValidUtf8(bytes)) return [Opcode.Text, new WSServerError(ErrorCode.InvalidArgument, 'Invalid argument. Text data is not valid UTF-8.')];
-        return [Opcode.Text, bytes];
-      }
+        return [Opcode.Text, typeof data === 'string' ? Buffer.from(data, 'utf8') : checkedUtf8(data)];
       case 2:
         return [Opcode.Binary, this.toBytes(data)];
       case 9:
@@ -427,8 +537,8 @@ export class WSServer extends EventEmitter {
   }
 
   private toBytes(data: Uint8Array | string): Buffer {
-    if (typeof data === 'string') return encodeString(data, this.settings.int('CodePage'));
-    return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (typeof data === 'string') return encodeString(data, this.codePage);
+    return asBuffer(data);
   }
 
   // ─── Config ─────────────────────────────────────────────────────────────────────────────────
@@ -531,13 +641,28 @@ export class WSServer extends EventEmitter {
     switch (info.name) {
       case 'ProcessIdleEvents':
         this.processIdle = value as boolean;
-        if (this.processIdle && this.queue.length > 0) setImmediate(() => this.queue.drain());
+        if (this.processIdle && this.queue.length > 0) setImmediate(() => this.drainQueue());
         break;
       case 'LogLevel':
         this.logLevelValue = value as number;
         break;
       case 'MaxReadTime':
         this.maxReadTime = value as number;
+        break;
+      case 'OutBufferSize':
+        this.outBufferSize = value as number;
+        break;
+      case 'InBufferSize':
+        this.inputLimit = (value as number) * 16;
+        break;
+      case 'MaxLineLength':
+        this.maxLineLength = value as number;
+        break;
+      case 'CodePage':
+        this.codePage = value as number;
+        break;
+      case 'SelectWaitMillis':
+        this.selectWaitMillis = value as number;
         break;
       case 'MaxFrameSize':
       case 'BufferMessage':
@@ -551,8 +676,8 @@ export class WSServer extends EventEmitter {
 
   /** A TCP connection arrived (paused: nothing is read before ConnectionRequest allows it). */
   protected accept(socket: Socket): WSConnection | null {
-    const address = socket.remoteAddress ?? '';
     if (this.registry.size >= this.settings.int('MaxConnections')) {
+      const address = socket.remoteAddress ?? '';
       socket.on('error', () => undefined);
       socket.destroy();
       this.log(0, 1, `Connection from ${address} refused: MaxConnections (${this.settings.int('MaxConnections')}) reached.`, 'Error');
@@ -564,17 +689,23 @@ export class WSServer extends EventEmitter {
     if (this.settings.bool('TcpNoDelay')) socket.setNoDelay(true);
     const keepAlive = this.settings.int('KeepAliveTime');
     if (keepAlive > 0) socket.setKeepAlive(true, keepAlive);
+    if (this.logs(1)) this.log(id, 1, `Connection request from ${connection.remoteHost}:${connection.remotePort}.`, 'Info');
+    // The address is read only when something looks at it: the client lists, a listener, the log.
+    const filtered = this.allowed.entries.length > 0 || this.blocked.entries.length > 0;
+    if (!filtered && this.listenerCount('ConnectionRequest') === 0) {
+      this.startHandshake(connection);
+      return connection;
+    }
     const event: ConnectionRequestEvent = {
       address: connection.remoteHost,
       port: connection.remotePort,
       accept: defaultAccept(connection.remoteHost, this.allowed, this.blocked),
     };
-    this.log(id, 1, `Connection request from ${connection.remoteHost}:${connection.remotePort}.`, 'Info');
     this.dispatchHeld('ConnectionRequest', event, () => {
       if (event.accept) {
         this.startHandshake(connection);
       } else {
-        this.log(id, 1, `Connection from ${connection.remoteHost} refused.`, 'Info');
+        if (this.logs(1)) this.log(id, 1, `Connection from ${connection.remoteHost} refused.`, 'Info');
         connection.refuse();
       }
     });
@@ -593,6 +724,11 @@ export class WSServer extends EventEmitter {
   }
 
   // ─── Dispatch ───────────────────────────────────────────────────────────────────────────────
+
+  /** @internal Whether `name` has listeners: callers skip building an event nobody receives. */
+  listens(name: WSServerEventName): boolean {
+    return this.listenerCount(name) > 0;
+  }
 
   /** Fires (or queues) an informational event; nothing is built or queued when nobody listens. */
   dispatchEvent<K extends WSServerEventName>(name: K, event: WSServerEvents[K]): void {
@@ -624,10 +760,8 @@ export class WSServer extends EventEmitter {
   dispatchDataIn(connection: WSConnection, event: DataInEvent): void {
     if (this.listenerCount('DataIn') === 0) return;
     if (this.processIdle) return this.fire('DataIn', event);
-    const limit = this.settings.int('InBufferSize') * 16;
-    const size = event.textB.length;
-    connection.inputQueued(size, limit);
-    this.queue.push(new QueuedFire(this, 'DataIn', event, () => connection.inputDispatched(size, limit)));
+    connection.inputQueued(event.textB.length, this.inputLimit);
+    this.queue.push(new QueuedDataIn(this, connection, event));
   }
 
   /** Emits one event; a listener that throws is reported through the Error event, never through itself. */
@@ -679,6 +813,11 @@ export class WSServer extends EventEmitter {
     this.dispatchEvent('Log', { connectionId, logLevel: level, message, logType });
   }
 
+  /** @internal Whether log() at `level` would fire: callers skip building messages nobody reads. */
+  logs(level: number): boolean {
+    return level <= this.logLevelValue && this.listenerCount('Log') > 0;
+  }
+
   /** LogLevel 2: the request headers (secrets masked with MaskSensitive). */
   logHeaders(connectionId: number, headers: ReadonlyArray<[string, string]>): void {
     if (this.logLevelValue < 2 || this.listenerCount('Log') === 0) return;
@@ -695,16 +834,30 @@ export class WSServer extends EventEmitter {
     this.log(connectionId, 3, `${direction === 'in' ? 'Received' : 'Sent'} ${chunk.length} bytes: ${chunk.subarray(0, 32).toString('hex')}${chunk.length > 32 ? '…' : ''}`, 'Debug');
   }
 
-  /** LogLevel 3: one batch of frames written to the socket at once (`total` bytes in `chunks`). */
-  logOutgoing(connectionId: number, chunks: readonly Buffer[], total: number): void {
+  /** LogLevel 3: one batch of frames written to the socket at once (`total` bytes in chunks[0..count)). */
+  logOutgoing(connectionId: number, chunks: readonly Buffer[], count: number, total: number): void {
     if (this.logLevelValue < 3 || this.listenerCount('Log') === 0) return;
-    const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks as Buffer[], Math.min(total, 32));
+    const head = count === 1 ? chunks[0]! : Buffer.concat(chunks.slice(0, count), Math.min(total, 32));
     this.log(connectionId, 3, `Sent ${total} bytes: ${head.subarray(0, 32).toString('hex')}${total > 32 ? '…' : ''}`, 'Debug');
   }
 
   /** Every config setting this server knows, with its current value (for docs and tooling). */
   describeSettings(): Array<{ name: string; value: string }> {
     return CONFIG_SETTINGS.filter((s) => !s.perConnection).map((s) => ({ name: s.name, value: this.serverSetting(s as SettingInfo) }));
+  }
+}
+
+/** A queued DataIn: fires the event, then tells its connection the bytes were handed out. */
+class QueuedDataIn {
+  constructor(
+    private readonly server: WSServer,
+    private readonly connection: WSConnection,
+    private readonly event: DataInEvent,
+  ) {}
+
+  fire(): void {
+    this.server.fire('DataIn', this.event);
+    this.connection.inputDispatched(this.event.textB.length, this.server.inputLimit);
   }
 }
 
@@ -724,6 +877,29 @@ class QueuedFire {
 
 function advanceReadTurn(server: WSServer): void {
   server.advanceReadTurn();
+}
+
+function flushPendingTick(server: WSServer): void {
+  server.flushPending();
+}
+
+/** sendText's bytes: a string encoded as UTF-8; bytes as they are, when they are UTF-8 (else 616). */
+function textBytes(text: unknown): Buffer {
+  if (typeof text === 'string') return Buffer.from(text, 'utf8');
+  if (!(text instanceof Uint8Array)) return Buffer.from(String(text), 'utf8');
+  const bytes = checkedUtf8(text);
+  if (bytes instanceof WSServerError) throw bytes;
+  return bytes;
+}
+
+function checkedUtf8(data: Uint8Array): Buffer | WSServerError {
+  const bytes = asBuffer(data);
+  return isValidUtf8(bytes) ? bytes : new WSServerError(ErrorCode.InvalidArgument, 'Invalid argument. Text data is not valid UTF-8.');
+}
+
+/** The same bytes as a Buffer, without copying. */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** True when `text` has no lone surrogate, i.e. it is valid UTF-8 once encoded. */
