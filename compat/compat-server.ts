@@ -3,11 +3,15 @@
  * (ProcessIdleEvents=false: events fire from DoEvents only), the callbacks registered by event ID,
  * and the last error. Every entry point returns a code instead of throwing.
  */
-import { ErrorCode, errorMessage, type EventInfo } from '../lib/generated/api';
-import { WSServer } from '../lib/server/ws-server';
+import { ErrorCode, errorMessage } from '../lib/generated/api';
+import { Opcode } from '../lib/protocol/constants';
+import { WSServer, type ConnectionIdLike } from '../lib/server/ws-server';
 import { failure, toFailure, type Failure } from './errors';
-import { eventInfo, readBack, toParams, type EventCallback } from './events';
+import { eventBinding, readBack, type EventBinding, type EventCallback } from './events';
 import { describeProperty, getProperty, setProperty, type PropertyState, type PropertyValue } from './properties';
+
+/** What a call that succeeded at once returns: one settled promise, shared (it carries no state). */
+export const DONE: Promise<number> = Promise.resolve(0);
 
 export class CompatServer {
   readonly server = new WSServer({ config: { ProcessIdleEvents: false } });
@@ -39,18 +43,91 @@ export class CompatServer {
     }
   }
 
+  // Bound once: settling an engine promise allocates no closures per call.
+  private readonly settled = (): number => this.ok();
+  private readonly rejected = (error: unknown): number => this.fail(toFailure(error));
+
+  /** The outcome of a call that failed before it started, as its promise. */
+  private failedNow(error: unknown): Promise<number> {
+    return Promise.resolve(this.fail(toFailure(error)));
+  }
+
+  /** The outcome of a call that succeeded at once. */
+  private doneNow(): Promise<number> {
+    this.ok();
+    return DONE;
+  }
+
   /** Runs an async engine method; the promise resolves with 0 or the code and never rejects. */
   runAsync(body: () => Promise<unknown>): Promise<number> {
     let started: Promise<unknown>;
     try {
       started = body();
     } catch (error) {
-      return Promise.resolve(this.fail(toFailure(error)));
+      return this.failedNow(error);
     }
-    return started.then(
-      () => this.ok(),
-      (error) => this.fail(toFailure(error)),
-    );
+    return started.then(this.settled, this.rejected);
+  }
+
+  /** DoEvents (the loop's hot call: no closure of its own). */
+  doEvents(): Promise<number> {
+    let started: Promise<unknown>;
+    try {
+      started = this.server.doEvents();
+    } catch (error) {
+      return this.failedNow(error);
+    }
+    return started.then(this.settled, this.rejected);
+  }
+
+  // Sends. On an asynchronous connection (Timeout 0) the engine queues the message before its promise
+  // is returned and that promise is already settled, so these queue it themselves (queueMessage throws
+  // what sendMessage would reject with) and answer with the shared DONE: no promise, closure or
+  // microtask per message. Synchronous connections (Timeout > 0) wait for room: the engine's promise.
+
+  /** SendText: one text message (`text` as a string, UTF-8 encoded). */
+  sendText(id: ConnectionIdLike, text: unknown): Promise<number> {
+    let value: string;
+    try {
+      value = String(text);
+      const connection = this.server.connection(id);
+      if (connection.timeout === 0) {
+        connection.queueMessage(Opcode.Text, Buffer.from(value, 'utf8'));
+        return this.doneNow();
+      }
+    } catch (error) {
+      return this.failedNow(error);
+    }
+    return this.runAsync(() => this.server.sendText(id, value));
+  }
+
+  /** SendBytes: one binary message (strings go through the engine, which encodes them with CodePage). */
+  sendBytes(id: ConnectionIdLike, data: Uint8Array | string): Promise<number> {
+    if (data instanceof Uint8Array) {
+      try {
+        const connection = this.server.connection(id);
+        if (connection.timeout === 0) {
+          connection.queueMessage(Opcode.Binary, Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+          return this.doneNow();
+        }
+      } catch (error) {
+        return this.failedNow(error);
+      }
+    }
+    return this.runAsync(() => this.server.sendBytes(id, data));
+  }
+
+  /** Send: one message in the connection's DataFormat (WSConnectionDataToSend is Send done at once). */
+  send(id: ConnectionIdLike, data: Uint8Array | string): Promise<number> {
+    try {
+      if (this.server.connection(id).timeout === 0) {
+        this.server.setDataToSend(id, data);
+        return this.doneNow();
+      }
+    } catch (error) {
+      return this.failedNow(error);
+    }
+    return this.runAsync(() => this.server.send(id, data));
   }
 
   get(id: unknown, index?: unknown): PropertyValue | false {
@@ -81,8 +158,9 @@ export class CompatServer {
 
   /** Registers `callback` for event `id` (1–12); null unregisters. */
   registerCallback(id: unknown, callback: EventCallback | null): number {
-    const info = eventInfo(id);
-    if (!info) return this.fail(failure(ErrorCode.UnknownEvent));
+    const binding = eventBinding(id);
+    if (!binding) return this.fail(failure(ErrorCode.UnknownEvent));
+    const info = binding.info;
     if (callback !== null && typeof callback !== 'function') {
       return this.fail(failure(ErrorCode.InvalidArgument, `${errorMessage(ErrorCode.InvalidArgument)} The callback must be a function or null.`));
     }
@@ -90,7 +168,7 @@ export class CompatServer {
     if (previous) this.server.off(info.name, previous);
     this.listeners.delete(info.id);
     if (callback) {
-      const listener = (event: Record<string, unknown>) => deliver(info, event, callback);
+      const listener = listenerFor(binding, callback);
       this.listeners.set(info.id, listener);
       this.server.on(info.name, listener);
     }
@@ -98,9 +176,19 @@ export class CompatServer {
   }
 }
 
-/** Calls a compat callback for an engine event and reads its out-parameters back. */
-function deliver(info: EventInfo, event: Record<string, unknown>, callback: EventCallback): void {
-  const params = toParams(info, event);
-  const returned = callback(params);
-  readBack(info, event, params, returned);
+/**
+ * The engine listener that calls a compat callback: builds the params object and, for events with
+ * out-parameters, reads them back once the callback returned (the rest need no second pass).
+ */
+function listenerFor(binding: EventBinding, callback: EventCallback): (event: Record<string, unknown>) => void {
+  const toParams = binding.toParams;
+  if (binding.outs.length === 0) {
+    return (event) => {
+      callback(toParams(event));
+    };
+  }
+  return (event) => {
+    const params = toParams(event);
+    readBack(binding, event, params, callback(params));
+  };
 }

@@ -10,12 +10,16 @@
  */
 import { EVENTS, PROPERTIES, PropertyId } from '../lib/generated/api';
 import type { WSServer } from '../lib/server/ws-server';
+import { DONE } from './compat-server';
 import { IPWorksSSLError } from './errors';
 import type { EventParams } from './events';
 import * as api from './procedural';
 import type { PropertyValue } from './properties';
 
 type Param = EventParams;
+
+/** The doX answer for a call that succeeded at once (shared: it carries no state). */
+const SUCCEEDED: Promise<void> = Promise.resolve();
 
 export interface IPWorksSSL_WSServer {
   getConnectionBacklog(): number;
@@ -206,9 +210,12 @@ export class IPWorksSSL_WSServer {
   }
 
   /** Turns a procedural code into a thrown IPWorksSSLError. */
-  private async check(result: Promise<number>): Promise<void> {
-    const code = await result;
-    if (code !== 0) throw new IPWorksSSLError(code, this.lastError());
+  private check(result: Promise<number>): Promise<void> {
+    // A call that succeeded at once (e.g. a send on an asynchronous connection): nothing to wait for.
+    if (result === DONE) return SUCCEEDED;
+    return result.then((code) => {
+      if (code !== 0) throw new IPWorksSSLError(code, this.lastError());
+    });
   }
 
   /** @internal */

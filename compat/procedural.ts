@@ -90,7 +90,8 @@ export function ipworksssl_wsserver_do_disconnect(res: number, connectionid: num
 }
 
 export function ipworksssl_wsserver_do_doevents(res: number): Promise<number> {
-  return call(res, (s) => s.server.doEvents());
+  const server = resource(res);
+  return server ? server.doEvents() : Promise.resolve(ErrorCode.InvalidHandle);
 }
 
 export function ipworksssl_wsserver_do_interrupt(res: number, connectionid: number | string): Promise<number> {
@@ -110,11 +111,13 @@ export function ipworksssl_wsserver_do_processdata(res: number, connectionid: nu
 }
 
 export function ipworksssl_wsserver_do_send(res: number, connectionid: number | string, data: string | Uint8Array): Promise<number> {
-  return call(res, (s) => s.server.send(connectionid, data));
+  const server = resource(res);
+  return server ? server.send(connectionid, data) : Promise.resolve(ErrorCode.InvalidHandle);
 }
 
 export function ipworksssl_wsserver_do_sendbytes(res: number, connectionid: number | string, data: string | Uint8Array): Promise<number> {
-  return call(res, (s) => s.server.sendBytes(connectionid, data));
+  const server = resource(res);
+  return server ? server.sendBytes(connectionid, data) : Promise.resolve(ErrorCode.InvalidHandle);
 }
 
 export function ipworksssl_wsserver_do_sendfile(res: number, connectionid: number | string, filename: string): Promise<number> {
@@ -122,7 +125,8 @@ export function ipworksssl_wsserver_do_sendfile(res: number, connectionid: numbe
 }
 
 export function ipworksssl_wsserver_do_sendtext(res: number, connectionid: number | string, text: string): Promise<number> {
-  return call(res, (s) => s.server.sendText(connectionid, String(text)));
+  const server = resource(res);
+  return server ? server.sendText(connectionid, text) : Promise.resolve(ErrorCode.InvalidHandle);
 }
 
 export function ipworksssl_wsserver_do_shutdown(res: number): Promise<number> {
