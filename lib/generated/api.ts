@@ -2982,7 +2982,7 @@ export const ERRORS: readonly ErrorInfo[] = deepFreeze([
     message: '[10054] Connection reset by peer.',
     group: 'TCP/IP',
     source: 'reference',
-    nodeCodes: ['ECONNRESET', 'EPIPE'],
+    nodeCodes: ['ECONNRESET'],
   },
   {
     code: 10055,
@@ -3014,7 +3014,7 @@ export const ERRORS: readonly ErrorInfo[] = deepFreeze([
     message: "[10058] Can't send after socket shutdown.",
     group: 'TCP/IP',
     source: 'reference',
-    nodeCodes: ['ESHUTDOWN', 'ERR_STREAM_WRITE_AFTER_END'],
+    nodeCodes: ['ESHUTDOWN', 'ERR_STREAM_WRITE_AFTER_END', 'EPIPE'],
   },
   {
     code: 10059,
@@ -3314,7 +3314,7 @@ export const ERROR_CODE_BY_NODE_CODE: Readonly<Record<string, ErrorCode>> = Obje
   EOPNOTSUPP: 10045,
   EPERM: 10013,
   EPFNOSUPPORT: 10046,
-  EPIPE: 10054,
+  EPIPE: 10058,
   EPROCLIM: 10067,
   EPROTONOSUPPORT: 10043,
   EPROTOTYPE: 10041,

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { SOCKET_ERROR_CODES, socketErrorCode } from '../../lib/server/socket-errors';
+import { errorMessage } from '../../lib/generated/api';
 
 /** A Node-style system error, as net/dns raise them. */
 function systemError(code: string): NodeJS.ErrnoException {
@@ -58,8 +59,12 @@ describe('server/socket-errors', () => {
     });
   }
 
-  it('knows exactly the codes of the table', () => {
-    expect([...SOCKET_ERROR_CODES.entries()].sort()).to.deep.equal([...rows].map(([c, n]) => [c, n]).sort());
+  it('covers every row above and maps only to the TCP/IP codes of the reference (10004–11004)', () => {
+    for (const [code, expected] of rows) expect(SOCKET_ERROR_CODES.get(code), code).to.equal(expected);
+    for (const [code, number] of SOCKET_ERROR_CODES) {
+      expect(number, code).to.be.within(10004, 11004);
+      expect(errorMessage(number).startsWith(`[${number}] `), code).to.equal(true);
+    }
   });
 
   const unmapped: ReadonlyArray<readonly [string, unknown]> = [
