@@ -15,18 +15,12 @@ import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { CloseCode, Opcode } from '../protocol/constants';
 import { HandshakeError, ProtocolError } from '../protocol/errors';
 import { ServerConnection, type ConnectionHandler } from '../protocol/connection';
-import { HttpRequestParser } from '../protocol/http-request';
-import {
-  formatAcceptResponse,
-  formatRejectResponse,
-  validateUpgradeRequest,
-  type UpgradeRequest,
-} from '../protocol/handshake';
-import { negotiatePermessageDeflate, PerMessageDeflate } from '../protocol/permessage-deflate';
+import type { UpgradeRequest } from '../protocol/handshake';
 import { ErrorCode, errorMessage } from '../generated/api';
 import { WSServerError, toServerError } from './errors';
 import { DataInEvent, type WebSocketOpenRequestEvent } from './events';
 import { LineSplitter } from './line-splitter';
+import { OpeningHandshake, acceptResponse, agree, openRequestEvent, rejectResponse } from './opening-handshake';
 import { socketErrorCode } from './socket-errors';
 import type { WSServer } from './ws-server';
 
@@ -72,17 +66,6 @@ type SocketWithConnection = Socket & { [kConnection]?: WSConnection };
 interface Waiter {
   resolve(): void;
   reject(error: Error): void;
-}
-
-/** What the opening handshake needs; dropped once it is over. */
-interface HandshakeState {
-  parser: HttpRequestParser | null;
-  upgrade: UpgradeRequest | null;
-  /** Bytes that came behind the request, before the WebSocket was open. */
-  pendingInput: Buffer | null;
-  timer: NodeJS.Timeout | null;
-  /** A 'timeout' listener (DefaultConnectionTimeout) was added for the handshake. */
-  idleTimeout: boolean;
 }
 
 /**
@@ -180,7 +163,7 @@ export class WSConnection implements ConnectionHandler {
   private socket: SocketWithConnection;
   /** The protocol core, from the moment the WebSocket opened (it stays after the close). */
   private core: ServerConnection | null = null;
-  private handshake: HandshakeState | null = null;
+  private handshake: OpeningHandshake | null = null;
   private extra: ConnectionExtras | null = null;
   private clock: ReadClock | null = null;
 
@@ -360,13 +343,7 @@ export class WSConnection implements ConnectionHandler {
     if (this.phase !== Phase.Requested) return;
     const settings = this.server.settings;
     this.phase = Phase.Handshake;
-    const handshake: HandshakeState = {
-      parser: new HttpRequestParser({ maxHeaderSize: settings.int('MaxHeaderSize') }),
-      upgrade: null,
-      pendingInput: null,
-      timer: null,
-      idleTimeout: false,
-    };
+    const handshake = new OpeningHandshake(settings.int('MaxHeaderSize'));
     this.handshake = handshake;
     const deadline = settings.int('HandshakeTimeout');
     // Slowloris: a client that sends half a request and waits is dropped at the deadline.
@@ -396,13 +373,10 @@ export class WSConnection implements ConnectionHandler {
 
   private receiveHandshake(chunk: Buffer): void {
     const handshake = this.handshake!;
-    let upgrade: UpgradeRequest;
+    let upgrade: UpgradeRequest | null;
     try {
-      const request = handshake.parser!.push(chunk);
-      if (!request) return;
-      handshake.pendingInput = handshake.parser!.takeRemainder();
-      handshake.parser = null;
-      upgrade = validateUpgradeRequest(request);
+      upgrade = handshake.read(chunk);
+      if (!upgrade) return;
     } catch (error) {
       if (error instanceof HandshakeError) {
         this.server.log(this.connectionId, 1, `Handshake refused (${error.httpStatus}): ${error.message}`, 'Error');
@@ -412,29 +386,18 @@ export class WSConnection implements ConnectionHandler {
       }
       throw error;
     }
-    this.clearHandshakeTimer();
+    handshake.clearTimer();
     this.socket.pause();
     this.phase = Phase.Opening;
-    handshake.upgrade = upgrade;
+    const event = openRequestEvent(this.connectionId, upgrade);
     this.host = upgrade.host;
     this.origin = upgrade.origin;
     this.requestURI = upgrade.uri;
     this.requestHeaders = upgrade.request.rawHeaders;
-    this.subProtocols = upgrade.subprotocols.length === 0 ? '' : upgrade.subprotocols.join(', ');
+    this.subProtocols = event.subProtocols;
     if (this.server.logs(1)) this.server.log(this.connectionId, 1, `GET ${upgrade.uri} HTTP/${upgrade.request.httpVersion}`, 'Info');
     this.server.logHeaders(this.connectionId, upgrade.request.headers);
 
-    const event: WebSocketOpenRequestEvent = {
-      connectionId: this.connectionId,
-      requestURI: upgrade.uri,
-      hostHeader: upgrade.host,
-      originHeader: upgrade.origin,
-      subProtocols: this.subProtocols,
-      extensions: upgrade.extensionsHeader,
-      requestHeaders: upgrade.request.rawHeaders,
-      statusCode: 101,
-      responseHeaders: '',
-    };
     // The handshake stays paused until the event has fired: its out-parameters decide.
     this.server.dispatchHeld('WebSocketOpenRequest', event, () => this.completeHandshake(event));
   }
@@ -451,25 +414,16 @@ export class WSConnection implements ConnectionHandler {
       return;
     }
     const settings = this.server.settings;
-    let deflate: PerMessageDeflate | null = null;
-    if (settings.bool('EnablePermessageDeflate') && upgrade.extensionOffers.length > 0) {
-      const agreed = negotiatePermessageDeflate(upgrade.extensionOffers);
-      if (agreed) {
-        deflate = new PerMessageDeflate(agreed.params, { maxMessageSize: settings.int('MaxMessageSize') });
-        this.extensions = agreed.response;
-      }
-    }
-    const selected = String(event.subProtocols ?? '').trim();
-    if (upgrade.subprotocols.includes(selected)) this.protocol = selected;
+    const agreement = agree(upgrade, event, {
+      enableDeflate: settings.bool('EnablePermessageDeflate'),
+      maxMessageSize: settings.int('MaxMessageSize'),
+    });
+    const deflate = agreement.deflate;
+    this.extensions = agreement.extensions;
+    this.protocol = agreement.protocol;
     let response: Buffer;
     try {
-      response = formatAcceptResponse({
-        key: upgrade.key,
-        subprotocol: this.protocol || undefined,
-        offered: upgrade.subprotocols,
-        extensions: this.extensions,
-        headers: event.responseHeaders || undefined,
-      });
+      response = acceptResponse(upgrade, agreement, event.responseHeaders);
     } catch (error) {
       deflate?.close();
       this.server.reportError(this.connectionId, ErrorCode.InvalidArgument, `Bad response headers: ${(error as Error).message}`);
@@ -495,33 +449,18 @@ export class WSConnection implements ConnectionHandler {
     const server = this.server;
     if (server.listens('Connected')) server.dispatchEvent('Connected', { connectionId: this.connectionId });
     if (server.listens('ReadyToSend')) server.dispatchEvent('ReadyToSend', { connectionId: this.connectionId });
-    const early = handshake.pendingInput;
-    handshake.pendingInput = null;
+    const early = handshake.takePendingInput();
     if (early && early.length > 0) this.receive(early);
     this.updateReading();
   }
 
   /** Answers the handshake with an HTTP error and closes. */
   private reject(status: number, headers: string | Array<[string, string]>): void {
-    this.clearHandshakeTimer();
+    this.handshake?.clearTimer();
     this.handshake = null;
     this.phase = Phase.Closed;
-    let response: Buffer;
-    try {
-      response = formatRejectResponse(status, { headers });
-    } catch {
-      response = formatRejectResponse(status);
-    }
-    this.socket.end(response);
+    this.socket.end(rejectResponse(status, headers));
     setTimeout(lingerOver, LINGER_MS, this.socket).unref();
-  }
-
-  private clearHandshakeTimer(): void {
-    const handshake = this.handshake;
-    if (handshake && handshake.timer) {
-      clearTimeout(handshake.timer);
-      handshake.timer = null;
-    }
   }
 
   // ─── Input ──────────────────────────────────────────────────────────────────────────────────
@@ -535,8 +474,7 @@ export class WSConnection implements ConnectionHandler {
       this.receive(chunk);
     } else if (this.phase === Phase.Opening && this.handshake) {
       // Frames a client sends right behind its request wait for the handshake to complete.
-      const handshake = this.handshake;
-      handshake.pendingInput = handshake.pendingInput ? Buffer.concat([handshake.pendingInput, chunk]) : chunk;
+      this.handshake.hold(chunk);
     }
   }
 
@@ -692,7 +630,7 @@ export class WSConnection implements ConnectionHandler {
     this.phase = Phase.Closed;
     // What Node still knows (addresses it was asked for before): nothing can be read later.
     this.rememberAddresses();
-    this.clearHandshakeTimer();
+    this.handshake?.clearTimer();
     this.handshake = null;
     this.core?.destroy();
     const extra = this.extra;
