@@ -1,8 +1,8 @@
 /**
  * One client connection: a socket (plain or TLS) driven through the opening handshake and then
  * through the sans-I/O ServerConnection. It owns the socket-facing work — write coalescing,
- * backpressure and ReadyToSend, read pausing (AcceptData), timers, line mode, SendFile — and shows the
- * reference's per-connection properties (WSConnection*) to the application.
+ * backpressure and ReadyToSend, read pausing (AcceptData), timers, line mode, SendFile (streamed by
+ * send-file.ts) — and shows the reference's per-connection properties (WSConnection*) to the application.
  *
  * Socket listeners are shared functions that find the connection through a symbol on the socket, so
  * an idle connection costs no closures; what few connections need (line mode, SendFile, pings, waits,
@@ -11,7 +11,6 @@
  */
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { CloseCode, Opcode } from '../protocol/constants';
 import { HandshakeError, ProtocolError } from '../protocol/errors';
 import { ServerConnection, type ConnectionHandler } from '../protocol/connection';
@@ -21,6 +20,8 @@ import { WSServerError, toServerError } from './errors';
 import { DataInEvent, type WebSocketOpenRequestEvent } from './events';
 import { LineSplitter } from './line-splitter';
 import { OpeningHandshake, acceptResponse, agree, openRequestEvent, rejectResponse } from './opening-handshake';
+import { sendFile, type FileSendState } from './send-file';
+import { drainedNow, interruptible, onDrained, waitForRoom, type WaitState, type Waiter } from './send-wait';
 import { socketErrorCode } from './socket-errors';
 import type { WSServer } from './ws-server';
 
@@ -56,24 +57,17 @@ const OWN_WRITE = 1024;
 const OUT_KEEP = 256;
 /** How long a rejected handshake or a closed WebSocket waits for the client's FIN before the socket is destroyed. */
 const LINGER_MS = 2000;
-/** While a send waits for room, how often it looks at the queue (it also wakes when the queue drains). */
-const POLL_MS = 20;
 /** MaxReadTime: at most this many messages go by between two looks at the clock. */
 const CLOCK_STRIDE = 64;
 
 type SocketWithConnection = Socket & { [kConnection]?: WSConnection };
-
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
 
 /**
  * Per-connection state that most connections never need — line mode, MessageLength, SendFile, pings,
  * Interrupt, synchronous sends, drain waits, the close — created on first use, so that an open, idle
  * connection carries one empty field for all of it.
  */
-class ConnectionExtras {
+class ConnectionExtras implements FileSendState, WaitState {
   /** ConnectionUID, made when first read. */
   uid = '';
 
@@ -89,7 +83,7 @@ class ConnectionExtras {
   /** The opcode of the MessageLength message being sent. */
   partOpcode = 0;
 
-  /** Called once everything written so far has been handed to the OS. */
+  /** Called once everything written so far has been handed to the OS (see send-wait.ts). */
   drainWaiters: Array<() => void> | null = null;
   drainWaitersArmed = false;
   /** ReadyToSend is armed (a send failed with 10035). */
@@ -159,7 +153,8 @@ export class WSConnection implements ConnectionHandler {
 
   phase: Phase = Phase.Requested;
 
-  private readonly server: WSServer;
+  /** @internal The server this connection belongs to. */
+  readonly server: WSServer;
   private socket: SocketWithConnection;
   /** The protocol core, from the moment the WebSocket opened (it stays after the close). */
   private core: ServerConnection | null = null;
@@ -237,6 +232,21 @@ export class WSConnection implements ConnectionHandler {
   /** The rarely used state, created on first use. */
   private extras(): ConnectionExtras {
     return (this.extra ??= new ConnectionExtras());
+  }
+
+  /** @internal SendFile's flags (see send-file.ts), kept with the rarely used state. */
+  fileState(): FileSendState {
+    return this.extras();
+  }
+
+  /** @internal The waits' state (see send-wait.ts), kept with the rarely used state. */
+  waitState(): WaitState {
+    return this.extras();
+  }
+
+  /** @internal The protocol core; only while the WebSocket is open (check with assertOpen first). */
+  get protocolCore(): ServerConnection {
+    return this.core!;
   }
 
   // ─── Reference properties ───────────────────────────────────────────────────────────────────
@@ -827,9 +837,9 @@ export class WSConnection implements ConnectionHandler {
 
   /**
    * Sends one message. Asynchronous mode (Timeout 0): as queueMessage(); the returned promise is already
-   * settled. Synchronous mode (Timeout > 0): waits for room (see waitForRoom) behind earlier synchronous
-   * sends, so messages keep their order; when there is room and nothing waits, the message is queued
-   * before this returns.
+   * settled. Synchronous mode (Timeout > 0): waits for room (see waitForRoom in send-wait.ts) behind
+   * earlier synchronous sends, so messages keep their order; when there is room and nothing waits, the
+   * message is queued before this returns.
    */
   sendMessage(opcode: number, data: Buffer): Promise<void> {
     if (this.timeout === 0) {
@@ -865,7 +875,7 @@ export class WSConnection implements ConnectionHandler {
       .then(async () => {
         // Interrupt ends every synchronous send that was waiting when it was called.
         if (epoch !== extra.interruptEpoch) throw new WSServerError(ErrorCode.Interrupted);
-        await this.waitForRoom(seconds, false);
+        await waitForRoom(this, seconds, false);
         this.enqueueMessage(opcode, data, true);
       })
       .finally(() => {
@@ -918,126 +928,12 @@ export class WSConnection implements ConnectionHandler {
       return;
     }
     this.flush();
-    if (socket.writableLength > 0 && !socket.writableEnded) return this.onDrained(readyWhenDrained.bind(null, this));
+    if (socket.writableLength > 0 && !socket.writableEnded) return onDrained(this, readyWhenDrained.bind(null, this));
     // Frames still being compressed come back through I/O: look again on the next turn, never in a spin.
     if (this.core && this.core.queuedOutputBytes > 0) return void setImmediate(readyWhenDrained, this);
     extra.drainArmed = false;
     this.readyToSend = true;
     this.server.dispatchEvent('ReadyToSend', { connectionId: this.connectionId });
-  }
-
-  /**
-   * Calls `callback` once everything written so far has been handed to the OS, or when the connection
-   * closes. One empty write marks the spot for every waiter.
-   */
-  private onDrained(callback: () => void): void {
-    this.flush();
-    const socket = this.socket;
-    if (socket.writableLength === 0 || socket.writableEnded || socket.destroyed) {
-      // Nothing to wait for; a later turn (not a tick) so that no caller can spin without I/O.
-      setImmediate(callback);
-      return;
-    }
-    const extra = this.extras();
-    (extra.drainWaiters ??= []).push(callback);
-    if (extra.drainWaitersArmed) return;
-    extra.drainWaitersArmed = true;
-    socket.write(EMPTY, () => this.drainedNow(extra));
-  }
-
-  private drainedNow(extra: ConnectionExtras): void {
-    extra.drainWaitersArmed = false;
-    const waiters = extra.drainWaiters;
-    extra.drainWaiters = null;
-    if (waiters) for (const waiter of waiters) waiter();
-  }
-
-  /**
-   * Resolves after `ms`, or sooner when a queue that is not empty drains. (With nothing queued it always
-   * waits: resolving at once would let a waiting loop spin without ever giving I/O a turn.)
-   */
-  private waitForOutput(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        const waiters = this.extra ? this.extra.drainWaiters : null;
-        const at = waiters ? waiters.indexOf(done) : -1;
-        if (at !== -1) waiters!.splice(at, 1);
-        resolve();
-      }, ms);
-      this.flush();
-      const socket = this.socket;
-      if (socket.writableLength > 0 && !socket.writableEnded && !socket.destroyed) this.onDrained(done);
-    });
-  }
-
-  /**
-   * Whether bytes moved since `mark` was taken (and takes a new mark): bytes read from the client, or
-   * written towards it. The reference's timeouts are inactivity timeouts, "extended … when any amount of
-   * data is successfully sent or received". Node reports a write as done only when all of it is out, so
-   * libuv's own queue size (kept on the socket's handle) shows the progress within a large write.
-   */
-  private moved(mark: number[]): boolean {
-    const socket = this.socket;
-    const handle = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle;
-    const inLibuv = typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
-    const now = [socket.bytesRead, socket.writableLength, inLibuv];
-    let changed = false;
-    for (let i = 0; i < now.length; i++) {
-      if (mark[i] !== now[i]) changed = true;
-      mark[i] = now[i]!;
-    }
-    return changed;
-  }
-
-  /**
-   * Waits until no more than OutBufferSize bytes wait for this client and (unless `forFile`) no SendFile
-   * holds the connection. `seconds` is an inactivity limit (0: none): it starts again whenever bytes
-   * move (see moved()), and when it runs out the wait fails with 609. Interrupt ends it with 610, the
-   * connection closing with 614.
-   */
-  private async waitForRoom(seconds: number, forFile: boolean): Promise<void> {
-    const limit = seconds * 1000;
-    let progressAt = performance.now();
-    const mark: number[] = [];
-    this.moved(mark);
-    for (;;) {
-      this.assertOpen();
-      if ((forFile || !this.extras().sendingFile) && this.queuedBytes <= this.server.outBufferSize) return;
-      let wait = POLL_MS;
-      if (limit > 0) {
-        const left = limit - (performance.now() - progressAt);
-        if (left <= 0) throw new WSServerError(ErrorCode.Timeout);
-        wait = Math.min(wait, Math.ceil(left));
-      }
-      await this.interruptible(this.waitForOutput(wait));
-      if (this.moved(mark)) progressAt = performance.now();
-    }
-  }
-
-  /** Races `promise` against Interrupt (610) and the connection closing (614). */
-  private interruptible<T>(promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const waiters = (this.extras().interrupted ??= new Set());
-      const waiter: Waiter = {
-        resolve: noop,
-        reject: (error) => {
-          waiters.delete(waiter);
-          reject(error);
-        },
-      };
-      waiters.add(waiter);
-      promise.then(
-        (value) => {
-          waiters.delete(waiter);
-          resolve(value);
-        },
-        (error: Error) => waiter.reject(error),
-      );
-    });
   }
 
   /** The connection closed: every wait ends with 614. */
@@ -1048,7 +944,7 @@ export class WSConnection implements ConnectionHandler {
     extra.pings = null;
     const error = interrupted || pings ? new WSServerError(ErrorCode.ConnectionClosed) : null;
     if (interrupted) for (const waiter of [...interrupted]) waiter.reject(error!);
-    this.drainedNow(extra);
+    drainedNow(extra);
     if (pings) for (const waiter of pings.values()) waiter.reject(error!);
   }
 
@@ -1085,7 +981,7 @@ export class WSConnection implements ConnectionHandler {
       (extra.pings ??= new Map()).set(key, { resolve, reject });
     });
     try {
-      await this.interruptible(pong);
+      await interruptible(this, pong);
     } finally {
       clearTimeout(timer);
       extra.pings?.delete(key);
@@ -1097,61 +993,10 @@ export class WSConnection implements ConnectionHandler {
    * reading only while no more than OutBufferSize bytes wait for the client: memory stays near
    * OutBufferSize whatever the file size. Resolves once the last part is queued. Meanwhile other sends on
    * this connection fail with 10035 (or wait, when synchronous). Timeout > 0 is an inactivity limit (609);
-   * Interrupt ends the message early with an empty final frame and fails with 610.
+   * Interrupt ends the message early with an empty final frame and fails with 610. (See send-file.ts.)
    */
-  async sendFile(path: string): Promise<void> {
-    this.assertOpen();
-    const extra = this.extras();
-    if (extra.sendingFile || this.core!.sendingParts) throw new WSServerError(ErrorCode.WouldBlock);
-    extra.sendingFile = true;
-    extra.fileInterrupted = false;
-    const core = this.core!;
-    const chunkSize = Math.min(Math.max(this.server.settings.int('MaxFrameSize'), 16 * 1024), 1024 * 1024);
-    let handle: FileHandle | undefined;
-    try {
-      try {
-        handle = await openFile(path, 'r');
-      } catch (error) {
-        throw new WSServerError(ErrorCode.FileError, `Cannot read file: ${(error as Error).message}`);
-      }
-      const { size } = await handle.stat();
-      let sent = 0;
-      let started = false;
-      for (;;) {
-        this.assertOpen();
-        if (extra.fileInterrupted) {
-          if (started) {
-            core.sendPart(Opcode.Binary, EMPTY, true);
-            this.flush();
-          }
-          throw new WSServerError(ErrorCode.Interrupted);
-        }
-        if (this.queuedBytes > this.server.outBufferSize) {
-          try {
-            await this.waitForRoom(this.timeout, true);
-          } catch (error) {
-            if (!(error instanceof WSServerError) || error.code !== ErrorCode.Interrupted) throw error;
-            extra.fileInterrupted = true;
-          }
-          continue;
-        }
-        const want = Math.min(chunkSize, size - sent);
-        const chunk = Buffer.allocUnsafe(Math.max(want, 0));
-        const { bytesRead } = want > 0 ? await handle.read(chunk, 0, want, sent) : { bytesRead: 0 };
-        this.assertOpen();
-        sent += bytesRead;
-        // A file that shrank while being sent ends where its data ends.
-        const last = bytesRead === 0 || sent >= size;
-        core.sendPart(Opcode.Binary, chunk.subarray(0, bytesRead), last);
-        started = true;
-        this.flush();
-        if (last) return;
-      }
-    } finally {
-      extra.sendingFile = false;
-      extra.fileInterrupted = false;
-      await handle?.close().catch(noop);
-    }
+  sendFile(path: string): Promise<void> {
+    return sendFile(this, path);
   }
 
   /** ChangeLineMode. Switching off hands out what was gathered (eol false). */
@@ -1225,7 +1070,8 @@ export class WSConnection implements ConnectionHandler {
     return this.phase === Phase.Open && this.core !== null && !this.core.closing && !this.socket.destroyed;
   }
 
-  private assertOpen(): void {
+  /** @internal Throws 614 unless messages can be sent. */
+  assertOpen(): void {
     if (!this.canSend()) throw new WSServerError(ErrorCode.ConnectionClosed);
   }
 }
