@@ -42,6 +42,26 @@ const server = new WSServer({ localHost: host, localPort: wsPort, config: { Buff
 /** Per-connection counters for the connection list. */
 const stats = new Map();
 
+// Echoes go out in order and none is lost: when a client reads slower than it sends, the outgoing queue
+// passes OutBufferSize and a send is refused with 10035; the echoes then wait here, reading from that
+// client pauses, and the ReadyToSend event (the queue has drained) sends them and resumes reading.
+const outboxes = new Map();
+
+function drain(id, outbox) {
+  while (outbox.length > 0) {
+    const [bytes, dataFormat] = outbox[0];
+    const code = server.trySend(id, bytes, dataFormat);
+    if (code === 10035) {
+      server.pauseData(id).catch(() => undefined);
+      return;
+    }
+    if (code !== 0) console.error(`#${id} echo failed: ${code}`);
+    outbox.shift();
+  }
+  outboxes.delete(id);
+  server.processData(id).catch(() => undefined);
+}
+
 server.on('WebSocketOpenRequest', (e) => {
   const offered = e.subProtocols.split(',').map((p) => p.trim()).filter(Boolean);
   e.subProtocols = offered.find((p) => PROTOCOLS.includes(p)) ?? '';
@@ -57,10 +77,18 @@ server.on('DataIn', (e) => {
     s.messagesIn++;
     s.bytesIn += e.textB.length;
   }
-  const sent = e.dataFormat === 1 ? server.sendText(e.connectionId, e.text) : server.sendBytes(e.connectionId, e.textB);
-  sent.catch((error) => console.error(`#${e.connectionId} echo failed: ${error.message}`));
+  const waiting = outboxes.get(e.connectionId);
+  if (waiting) return void waiting.push([e.textB, e.dataFormat]);
+  const outbox = [[e.textB, e.dataFormat]];
+  outboxes.set(e.connectionId, outbox);
+  drain(e.connectionId, outbox);
+});
+server.on('ReadyToSend', (e) => {
+  const outbox = outboxes.get(e.connectionId);
+  if (outbox) drain(e.connectionId, outbox);
 });
 server.on('Disconnected', (e) => {
+  outboxes.delete(e.connectionId);
   stats.delete(e.connectionId);
   console.log(`#${e.connectionId} disconnected: ${e.statusCode} ${e.description}`);
 });
