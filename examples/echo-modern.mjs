@@ -7,10 +7,31 @@ const [port = '8080', certFile, certPassword = ''] = process.argv.slice(2);
 const server = new WSServer({ localPort: Number(port), config: { BufferMessage: true } });
 
 server.on('Connected', (e) => console.log(`Connected: ${e.connectionId} from ${server.connections.get(e.connectionId)?.remoteHost}`));
+// Echo each message as it came (trySend queues it or answers 10035 when the client's queue is full).
+// Refused echoes wait, in order, with reading from that client paused, until ReadyToSend says the
+// queue has drained: nothing is lost however slowly a client reads.
+const waiting = new Map();
+function echo(id, queue) {
+  while (queue.length > 0) {
+    const [bytes, dataFormat] = queue[0];
+    const code = server.trySend(id, bytes, dataFormat);
+    if (code === 10035) return void server.pauseData(id).catch(() => undefined);
+    if (code !== 0) console.log(`Send failed: ${code}`);
+    queue.shift();
+  }
+  waiting.delete(id);
+  server.processData(id).catch(() => undefined);
+}
 server.on('DataIn', (e) => {
-  const echo = e.dataFormat === 1 ? server.sendText(e.connectionId, e.text) : server.sendBytes(e.connectionId, e.textB);
-  echo.catch((error) => console.log(`Send failed: ${error.code} ${error.message}`));
+  const queue = waiting.get(e.connectionId);
+  if (queue) return void queue.push([e.textB, e.dataFormat]);
+  waiting.set(e.connectionId, [[e.textB, e.dataFormat]]);
+  echo(e.connectionId, waiting.get(e.connectionId));
 });
+server.on('ReadyToSend', (e) => {
+  if (waiting.has(e.connectionId)) echo(e.connectionId, waiting.get(e.connectionId));
+});
+server.on('Disconnected', (e) => waiting.delete(e.connectionId));
 server.on('Disconnected', (e) => console.log(`Disconnected: ${e.connectionId} (${e.statusCode}${e.description ? ` ${e.description}` : ''})`));
 server.on('Error', (e) => console.log(`Error: ${e.connectionId} ${e.errorCode} ${e.description}`));
 
