@@ -128,11 +128,6 @@ export class ServerConnection implements FrameHandler {
     return this.failed;
   }
 
-  /** Reading has stopped for now: suspended by the owner, or a message is inflating asynchronously. */
-  get readPaused(): boolean {
-    return this.parser.isPaused;
-  }
-
   /**
    * Stops handing out data (AcceptData=false): input still given to receiveData() is kept, in order,
    * until unsuspend().

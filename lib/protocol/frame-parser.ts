@@ -134,10 +134,6 @@ export class FrameParser {
     this.target = null;
   }
 
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
   /** Bytes kept while paused. */
   get pendingBytes(): number {
     let n = 0;

@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { CONFIG_SETTINGS, ErrorCode } from '../generated/api';
+import { ErrorCode } from '../generated/api';
 import { Opcode } from '../protocol/constants';
 import { isSendableCloseCode } from '../protocol/close';
 import { isValidUtf8 } from '../protocol/utf8';
@@ -839,11 +839,6 @@ export class WSServer extends EventEmitter {
     if (this.logLevelValue < 3 || this.listenerCount('Log') === 0) return;
     const head = count === 1 ? chunks[0]! : Buffer.concat(chunks.slice(0, count), Math.min(total, 32));
     this.log(connectionId, 3, `Sent ${total} bytes: ${head.subarray(0, 32).toString('hex')}${total > 32 ? '…' : ''}`, 'Debug');
-  }
-
-  /** Every config setting this server knows, with its current value (for docs and tooling). */
-  describeSettings(): Array<{ name: string; value: string }> {
-    return CONFIG_SETTINGS.filter((s) => !s.perConnection).map((s) => ({ name: s.name, value: this.serverSetting(s as SettingInfo) }));
   }
 }
 
