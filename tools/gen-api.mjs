@@ -655,7 +655,19 @@ function renderApi(model) {
     'export function configSetting(name: string): ConfigSettingInfo | undefined {',
     '  return CONFIG_BY_NAME[name.toLowerCase()];',
     '}',
+    '',
+    '/**',
+    ' * The server-wide value of every config setting, one typed field each, starting at its documented',
+    ' * default. The engine reads its settings from these fields (no lookup by name on a hot path and no',
+    ' * hand-kept cache to keep in step); Config() writes them by name after checking the value.',
+    ' */',
+    'export class ConfigValues {',
   );
+  for (const s of model.configSettings) {
+    const type = s.type === 'boolean' ? 'boolean' : s.type === 'integer' ? 'number' : 'string';
+    push(`  ${s.name}: ${type} = ${litInline(s.default)};`);
+  }
+  push('}');
   return `${out.join('\n')}\n`;
 }
 

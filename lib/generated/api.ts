@@ -3372,3 +3372,77 @@ export function eventInfo(id: number): EventInfo | undefined {
 export function configSetting(name: string): ConfigSettingInfo | undefined {
   return CONFIG_BY_NAME[name.toLowerCase()];
 }
+
+/**
+ * The server-wide value of every config setting, one typed field each, starting at its documented
+ * default. The engine reads its settings from these fields (no lookup by name on a hot path and no
+ * hand-kept cache to keep in step); Config() writes them by name after checking the value.
+ */
+export class ConfigValues {
+  BufferMessage: boolean = false;
+  DisconnectStatusCode: number = 1000;
+  DisconnectStatusDescription: string = '';
+  EnablePermessageDeflate: boolean = true;
+  MaxFrameSize: number = 262144;
+  MaxLineLength: number = 2048;
+  MessageLength: number = 0;
+  WaitForCloseResponse: boolean = true;
+  LogLevel: number = 1;
+  AllowedClients: string = '';
+  BindExclusively: boolean = true;
+  BlockedClients: string = '';
+  ConnectionUID: string = '';
+  DefaultConnectionTimeout: number = 0;
+  InBufferSize: number = 65536;
+  KeepAliveInterval: number = 0;
+  KeepAliveRetryCount: number = 0;
+  KeepAliveTime: number = 0;
+  MaxConnections: number = 1000;
+  MaxReadTime: number = 50;
+  OutBufferSize: number = 1048576;
+  TcpNoDelay: boolean = false;
+  UseIOCP: boolean = false;
+  UseIPv6: number = 0;
+  UseWindowsMessages: boolean = false;
+  LogSSLPackets: boolean = false;
+  OpenSSLCADir: string = '';
+  OpenSSLCAFile: string = '';
+  OpenSSLCipherList: string = 'DEFAULT';
+  OpenSSLPrngSeedData: string = '';
+  ReuseSSLSession: boolean = false;
+  SSLCACertFilePaths: string = '/etc/ssl/ca-bundle.pem;/etc/pki/tls/certs/ca-bundle.crt;/etc/ssl/certs/ca-certificates.crt;/etc/pki/tls/cacert.pem';
+  SSLCACerts: string = '';
+  SSLCheckCRL: number = 0;
+  SSLCheckOCSP: number = 0;
+  SSLCipherStrength: number = 0;
+  SSLEnabledCipherSuites: string = '*';
+  SSLEnabledProtocols: number = 4032;
+  SSLEnableRenegotiation: boolean = true;
+  SSLIncludeCertChain: boolean = false;
+  SSLKeyLogFile: string = '';
+  SSLNegotiatedCipher: string = '';
+  SSLNegotiatedCipherStrength: number = 0;
+  SSLNegotiatedCipherSuite: string = '';
+  SSLNegotiatedKeyExchange: string = '';
+  SSLNegotiatedKeyExchangeStrength: number = 0;
+  SSLNegotiatedVersion: string = '';
+  SSLSecurityFlags: number = 0;
+  SSLServerCACerts: string = '';
+  TLS12SignatureAlgorithms: string = 'sha512-ecdsa,sha512-rsa,sha512-dsa,sha384-ecdsa,sha384-rsa,sha384-dsa,sha256-ecdsa,sha256-rsa,sha256-dsa,sha224-ecdsa,sha224-rsa,sha224-dsa,sha1-ecdsa,sha1-rsa,sha1-dsa';
+  TLS12SupportedGroups: string = 'ecdhe_secp256r1,ecdhe_secp384r1,ecdhe_secp521r1';
+  TLS13KeyShareGroups: string = 'ecdhe_x25519,ecdhe_secp256r1,ecdhe_secp384r1,ffdhe_2048,ffdhe_3072';
+  TLS13SignatureAlgorithms: string = 'ed25519,ed448,ecdsa_secp256r1_sha256,ecdsa_secp384r1_sha384,ecdsa_secp521r1_sha512,rsa_pkcs1_sha256,rsa_pkcs1_sha384,rsa_pkcs1_sha512,rsa_pss_sha256,rsa_pss_sha384,rsa_pss_sha512';
+  TLS13SupportedGroups: string = 'ecdhe_x25519,ecdhe_x448,ecdhe_secp256r1,ecdhe_secp384r1,ecdhe_secp521r1,ffdhe_2048,ffdhe_3072,ffdhe_4096,ffdhe_6144,ffdhe_8192';
+  BuildInfo: string = '';
+  CodePage: number = 65001;
+  LicenseInfo: string = '';
+  MaskSensitive: boolean = false;
+  ProcessIdleEvents: boolean = false;
+  SelectWaitMillis: number = 20;
+  UseFIPSCompliantAPI: boolean = false;
+  UseInternalSecurityAPI: boolean = true;
+  MaxMessageSize: number = 104857600;
+  MaxHeaderSize: number = 16384;
+  HandshakeTimeout: number = 30;
+  UseSSL: string = '';
+}

@@ -397,6 +397,11 @@ export class ServerConnection implements FrameHandler {
     return this.partialOpcode !== 0;
   }
 
+  /** The opcode of the message being sent in parts (0: none is open). */
+  get partsOpcode(): number {
+    return this.partialOpcode;
+  }
+
   ping(payload: Buffer = EMPTY): void {
     this.assertCanSend();
     if (payload.length > 125) throw new RangeError('a ping payload is at most 125 bytes');

@@ -8,15 +8,10 @@ import { Opcode } from '../protocol/constants';
 import { ErrorCode } from '../generated/api';
 import { WSServerError } from './errors';
 import { waitForRoom } from './send-wait';
-import type { WSConnection } from './ws-connection';
+import type { ConnectionBase } from './connection-base';
+import type { FileSendState } from './connection-extras';
 
-/** The part of a connection's state that SendFile owns (kept with the connection's rarely used state). */
-export interface FileSendState {
-  /** A SendFile holds the connection: other sends fail with 10035 (or wait, when synchronous). */
-  sendingFile: boolean;
-  /** Interrupt was called during the SendFile. */
-  fileInterrupted: boolean;
-}
+export type { FileSendState } from './connection-extras';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -28,15 +23,15 @@ const EMPTY = Buffer.alloc(0);
  * @throws WSServerError 10035 while another SendFile or a MessageLength message holds the connection,
  *   613 when the file cannot be opened, 614 when the connection is not open (or closes meanwhile).
  */
-export async function sendFile(connection: WSConnection, path: string): Promise<void> {
+export async function sendFile(connection: ConnectionBase, path: string): Promise<void> {
   connection.assertOpen();
   const state = connection.fileState();
   const core = connection.protocolCore;
   if (state.sendingFile || core.sendingParts) throw new WSServerError(ErrorCode.WouldBlock);
   state.sendingFile = true;
   state.fileInterrupted = false;
-  const server = connection.server;
-  const chunkSize = Math.min(Math.max(server.settings.int('MaxFrameSize'), 16 * 1024), 1024 * 1024);
+  const values = connection.engine.settings.values;
+  const chunkSize = Math.min(Math.max(values.MaxFrameSize, 16 * 1024), 1024 * 1024);
   let handle: FileHandle | undefined;
   try {
     try {
@@ -56,7 +51,7 @@ export async function sendFile(connection: WSConnection, path: string): Promise<
         }
         throw new WSServerError(ErrorCode.Interrupted);
       }
-      if (connection.queuedBytes > server.outBufferSize) {
+      if (connection.queuedBytes > values.OutBufferSize) {
         try {
           await waitForRoom(connection, connection.timeout, true);
         } catch (error) {

@@ -7,23 +7,10 @@
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../generated/api';
 import { WSServerError } from './errors';
-import type { WSConnection } from './ws-connection';
+import type { ConnectionBase } from './connection-base';
+import type { WaitState, Waiter } from './connection-extras';
 
-/** A pending wait that Interrupt, the close or its own outcome settles. */
-export interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-/** The part of a connection's state that the waits own. */
-export interface WaitState {
-  /** Called once everything written so far has been handed to the OS. */
-  drainWaiters: Array<() => void> | null;
-  /** The empty write that marks the spot for drainWaiters is out. */
-  drainWaitersArmed: boolean;
-  /** Waits that Interrupt (610) or the connection closing (614) end. */
-  interrupted: Set<Waiter> | null;
-}
+export type { WaitState, Waiter } from './connection-extras';
 
 /** While a send waits for room, how often it looks at the queue (it also wakes when the queue drains). */
 const POLL_MS = 20;
@@ -33,7 +20,7 @@ const EMPTY = Buffer.alloc(0);
  * Calls `callback` once everything written so far has been handed to the OS, or when the connection
  * closes. One empty write marks the spot for every waiter.
  */
-export function onDrained(connection: WSConnection, callback: () => void): void {
+export function onDrained(connection: ConnectionBase, callback: () => void): void {
   connection.flush();
   const socket = connection.rawSocket;
   if (socket.writableLength === 0 || socket.writableEnded || socket.destroyed) {
@@ -60,7 +47,7 @@ export function drainedNow(state: WaitState): void {
  * Resolves after `ms`, or sooner when a queue that is not empty drains. (With nothing queued it always
  * waits: resolving at once would let a waiting loop spin without ever giving I/O a turn.)
  */
-function waitForOutput(connection: WSConnection, ms: number): Promise<void> {
+function waitForOutput(connection: ConnectionBase, ms: number): Promise<void> {
   const state = connection.waitState();
   return new Promise((resolve) => {
     const done = (): void => {
@@ -103,14 +90,14 @@ function moved(socket: Socket, mark: number[]): boolean {
  * move (see moved()), and when it runs out the wait fails with 609. Interrupt ends it with 610, the
  * connection closing with 614.
  */
-export async function waitForRoom(connection: WSConnection, seconds: number, forFile: boolean): Promise<void> {
+export async function waitForRoom(connection: ConnectionBase, seconds: number, forFile: boolean): Promise<void> {
   const limit = seconds * 1000;
   let progressAt = performance.now();
   const mark: number[] = [];
   moved(connection.rawSocket, mark);
   for (;;) {
     connection.assertOpen();
-    if ((forFile || !connection.fileState().sendingFile) && connection.queuedBytes <= connection.server.outBufferSize) return;
+    if ((forFile || !connection.fileState().sendingFile) && connection.queuedBytes <= connection.engine.settings.values.OutBufferSize) return;
     let wait = POLL_MS;
     if (limit > 0) {
       const left = limit - (performance.now() - progressAt);
@@ -123,7 +110,7 @@ export async function waitForRoom(connection: WSConnection, seconds: number, for
 }
 
 /** Races `promise` against Interrupt (610) and the connection closing (614). */
-export function interruptible<T>(connection: WSConnection, promise: Promise<T>): Promise<T> {
+export function interruptible<T>(connection: ConnectionBase, promise: Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const waiters = (connection.waitState().interrupted ??= new Set());
     const waiter: Waiter = {

@@ -3,7 +3,7 @@
  * documented defaults from the generated API table, parsed and checked as the reference describes
  * (booleans as True/False/1/0/Yes/No in any case, integers within their documented range).
  */
-import { CONFIG_BY_NAME, ErrorCode } from '../generated/api';
+import { CONFIG_BY_NAME, ConfigValues, ErrorCode } from '../generated/api';
 import { WSServerError } from './errors';
 import { formatBoolean, parseBoolean, parseInteger } from './values';
 
@@ -51,22 +51,24 @@ function invalid(info: SettingInfo, raw: unknown): WSServerError {
   return new WSServerError(ErrorCode.InvalidConfigValue, `Invalid configuration setting value for ${info.name}: ${String(raw)}.`);
 }
 
-/** Server-wide values; per-connection ones live on the connection. */
+/**
+ * The server-wide values, kept in the generated ConfigValues (one typed field per setting, starting at
+ * its documented default). Hot paths read `settings.values.OutBufferSize` directly; the name-based
+ * accessors serve Config() and the rarely read settings. Per-connection values live on the connection.
+ */
 export class Settings {
-  private readonly values = new Map<string, SettingValue>();
+  readonly values = new ConfigValues();
 
   constructor(overrides: Record<string, SettingValue> = {}) {
     for (const [name, value] of Object.entries(overrides)) {
       const info = findSetting(name);
       if (!info) throw new Error(`unknown setting ${name}`);
-      this.values.set(info.name, value);
+      this.put(info.name, value);
     }
   }
 
   get(name: string): SettingValue {
-    const info = findSetting(name)!;
-    const value = this.values.get(info.name);
-    return value === undefined ? info.default : value;
+    return (this.values as unknown as Record<string, SettingValue>)[findSetting(name)!.name]!;
   }
 
   bool(name: string): boolean {
@@ -83,6 +85,6 @@ export class Settings {
 
   /** Stores an already checked value. */
   put(name: string, value: SettingValue): void {
-    this.values.set(findSetting(name)!.name, value);
+    (this.values as unknown as Record<string, SettingValue>)[findSetting(name)!.name] = value;
   }
 }

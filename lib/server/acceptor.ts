@@ -1,0 +1,123 @@
+/**
+ * Listening and accepting: the listening socket (plain, with TLS run per connection by lib/tls), the
+ * MaxConnections limit, the connection's socket options, and ConnectionRequest — the client lists
+ * (AllowedClients / BlockedClients) and the application's decision — before anything is read.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { TlsLayer } from '../tls/tls-layer';
+import { defaultAccept, parseClientList, type ClientList } from './client-filter';
+import type { EngineContext } from './engine-context';
+import { toServerError } from './errors';
+import type { ConnectionRequestEvent } from './events';
+import type { ConnectionRegistry } from './registry';
+import { WSConnection } from './ws-connection';
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  backlog: number;
+  ipv6Only: boolean;
+}
+
+export class Acceptor {
+  private listener: Server | null = null;
+  /** The TLS layer while TLS is on (set when listening starts); null for plain ws. */
+  private tls: TlsLayer | null = null;
+  /** The port bound (LocalPort 0 picks one). */
+  boundPort = 0;
+  allowed: ClientList = parseClientList('');
+  blocked: ClientList = parseClientList('');
+
+  constructor(
+    private readonly engine: EngineContext,
+    private readonly registry: ConnectionRegistry,
+  ) {}
+
+  /** A listening socket exists (StartListening was called and StopListening was not). */
+  get active(): boolean {
+    return this.listener !== null;
+  }
+
+  /** Binds and starts accepting; `tls` is the layer StartListening prepared (null: plain ws). */
+  async listen(options: ListenOptions, tls: TlsLayer | null): Promise<void> {
+    this.tls = tls;
+    const listener = createServer({ pauseOnConnect: true });
+    listener.on('connection', (socket) => this.accept(socket));
+    this.listener = listener;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen({ host: options.host, port: options.port, backlog: options.backlog, ipv6Only: options.ipv6Only }, () => {
+          listener.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      this.listener = null;
+      listener.close();
+      throw toServerError(error);
+    }
+    listener.on('error', (error) => {
+      const failure = toServerError(error);
+      this.engine.dispatcher.reportError(0, failure.code, failure.message);
+    });
+    const address = listener.address();
+    this.boundPort = typeof address === 'object' && address ? address.port : options.port;
+  }
+
+  /** No new connections; existing ones keep working. Returns false when nothing was listening. */
+  stop(): boolean {
+    const listener = this.listener;
+    this.listener = null;
+    if (!listener) return false;
+    // server.close() waits for every connection before calling back: do not wait for that.
+    listener.close();
+    return true;
+  }
+
+  /** A TCP connection arrived (paused: nothing is read before ConnectionRequest allows it). */
+  private accept(socket: Socket): void {
+    const { settings, logger, dispatcher } = this.engine;
+    const values = settings.values;
+    if (this.registry.size >= values.MaxConnections) {
+      const address = socket.remoteAddress ?? '';
+      socket.on('error', () => undefined);
+      socket.destroy();
+      logger.log(0, 1, `Connection from ${address} refused: MaxConnections (${values.MaxConnections}) reached.`, 'Error');
+      return;
+    }
+    const id = this.registry.nextId();
+    const connection = new WSConnection(this.engine, socket, id);
+    this.registry.add(connection);
+    if (values.TcpNoDelay) socket.setNoDelay(true);
+    if (values.KeepAliveTime > 0) socket.setKeepAlive(true, values.KeepAliveTime);
+    if (logger.logs(1)) logger.log(id, 1, `Connection request from ${connection.remoteHost}:${connection.remotePort}.`, 'Info');
+    // The address is read only when something looks at it: the client lists, a listener, the log.
+    const filtered = this.allowed.entries.length > 0 || this.blocked.entries.length > 0;
+    if (!filtered && !dispatcher.listens('ConnectionRequest')) {
+      this.admit(connection);
+      return;
+    }
+    const event: ConnectionRequestEvent = {
+      address: connection.remoteHost,
+      port: connection.remotePort,
+      accept: defaultAccept(connection.remoteHost, this.allowed, this.blocked),
+    };
+    dispatcher.dispatchHeld('ConnectionRequest', event, () => {
+      if (event.accept) {
+        this.admit(connection);
+      } else {
+        if (logger.logs(1)) logger.log(id, 1, `Connection from ${connection.remoteHost} refused.`, 'Info');
+        connection.refuse();
+      }
+    });
+  }
+
+  /** Admitted: the upgrade request is read, after the TLS handshake when TLS is on. */
+  private admit(connection: WSConnection): void {
+    const tls = this.tls;
+    if (tls === null) return connection.beginHandshake();
+    connection.admitForTls();
+    tls.begin(connection, () => connection.beginHandshake());
+  }
+}

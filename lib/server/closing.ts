@@ -1,0 +1,114 @@
+/**
+ * The end of a connection (RFC 6455 §7): a close we start (Disconnect, Connected=false, Shutdown), the
+ * peer's close, a protocol violation that fails the connection, the peer's FIN, and the socket going
+ * away — after which every wait ends, the connection leaves the registry and Disconnected fires.
+ */
+import { socketErrorCode } from './socket-errors';
+import { CloseCode } from '../protocol/constants';
+import type { ProtocolError } from '../protocol/errors';
+import { ErrorCode, errorMessage } from '../generated/api';
+import { Phase, type ConnectionBase } from './connection-base';
+import { ReadHold } from './read-gate';
+import { rejectWaiters } from './send-policy';
+
+/**
+ * A close we start: close frame with `code`/`reason`; with `waitForReply` the TCP connection ends when
+ * the client answers (or after `waitSeconds`), else once the close frame is out.
+ */
+export function close(connection: ConnectionBase, code: number, reason: string, waitForReply: boolean, waitSeconds: number): Promise<void> {
+  const closed = whenClosed(connection);
+  if (connection.stage < Phase.Open) {
+    connection.stage = Phase.Closed;
+    connection.destroy();
+    return closed;
+  }
+  if (connection.phase === Phase.Open) {
+    const logger = connection.engine.logger;
+    connection.setCloseStatus(code, reason);
+    connection.core!.close(code, reason);
+    if (logger.logs(1)) logger.log(connection.connectionId, 1, `Closing (${code}${reason ? ` ${reason}` : ''}).`, 'Info');
+    if (waitForReply) {
+      connection.flush();
+      connection.driver.lingerFor(waitSeconds * 1000);
+    } else {
+      connection.driver.endAfterOutput();
+      connection.flush();
+    }
+  }
+  return closed;
+}
+
+/** The peer's close frame arrived (our reply is queued by the core). */
+export function peerClosed(connection: ConnectionBase, code: number, reason: string): void {
+  const logger = connection.engine.logger;
+  connection.setCloseStatus(code, reason);
+  if (logger.logs(1)) logger.log(connection.connectionId, 1, `Close received (${code}${reason ? ` ${reason}` : ''}).`, 'Info');
+  // §7.1.1: the server closes the TCP connection first, once its close frame is out.
+  connection.driver.endAfterOutput();
+  if (!connection.driver.inBatch) connection.flush();
+}
+
+/** The peer broke the protocol: nothing more is read; the close goes out after the events queued before it. */
+export function protocolFailed(connection: ConnectionBase, error: ProtocolError): void {
+  const { logger, dispatcher } = connection.engine;
+  const id = connection.connectionId;
+  connection.driver.gate.hold(ReadHold.Ended);
+  logger.log(id, 1, `Protocol error: ${error.message} (close ${error.closeCode}).`, 'Error');
+  dispatcher.reportError(id, ErrorCode.ProtocolViolation, `${errorMessage(ErrorCode.ProtocolViolation)} ${error.message} (${error.code}, close ${error.closeCode}).`);
+  // Queued events of this connection fire (and may be answered) before the close frame goes out.
+  dispatcher.dispatchAction(() => failNow(connection, error));
+}
+
+function failNow(connection: ConnectionBase, error: ProtocolError): void {
+  if (!connection.core || connection.stage >= Phase.Closed) return;
+  connection.core.fail(error);
+  connection.setCloseStatus(error.closeCode, error.message);
+  connection.driver.endAfterOutput();
+  connection.flush();
+}
+
+/** The client half-closed: nothing more will come. Our FIN follows once our output is out. */
+export function socketEnded(connection: ConnectionBase): void {
+  if (connection.phase === Phase.Open) connection.driver.endAfterOutput();
+  connection.flush();
+}
+
+/** The socket is gone: waits end with 614, the connection leaves the registry, Disconnected fires. */
+export function socketClosed(connection: ConnectionBase): void {
+  const wasStage = connection.stage;
+  connection.stage = Phase.Closed;
+  connection.handshake?.clearTimer();
+  connection.handshake = null;
+  connection.core?.destroy();
+  const extra = connection.extra;
+  if (extra) rejectWaiters(extra);
+  const { logger, dispatcher } = connection.engine;
+  const id = connection.connectionId;
+  connection.engine.connectionClosed(id);
+  if (connection.core) {
+    const statusCode = extra ? extra.closeCode : CloseCode.Abnormal;
+    const description = extra ? extra.closeReason : '';
+    if (logger.logs(1)) logger.log(id, 1, `Disconnected (${statusCode}).`, 'Info');
+    dispatcher.dispatchEvent('Disconnected', { connectionId: id, statusCode, description });
+  } else if (wasStage !== Phase.Closed) {
+    logger.log(id, 1, 'Connection closed during the handshake.', 'Info');
+  }
+  extra?.resolveClosed?.();
+}
+
+/** A socket error: logged; the close that follows reports the end. */
+export function socketFailed(connection: ConnectionBase, error: Error): void {
+  const code = socketErrorCode(error);
+  connection.engine.logger.log(connection.connectionId, 1, `Socket error${code ? ` ${code}` : ''}: ${error.message}`, 'Error');
+}
+
+/** Resolves once the socket has closed. */
+export function whenClosed(connection: ConnectionBase): Promise<void> {
+  const destroyed = connection.driver.destroyed;
+  if (connection.stage === Phase.Closed && !destroyed) return Promise.resolve();
+  const extra = connection.extras();
+  return (extra.closedPromise ??= new Promise((resolve) => {
+    if (destroyed && connection.stage === Phase.Closed) resolve();
+    extra.resolveClosed = resolve;
+  }));
+}

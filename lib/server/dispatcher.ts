@@ -1,0 +1,171 @@
+/**
+ * How events reach the application (../shared/API-CONTRACT.md, "Dispatch"). With ProcessIdleEvents=true
+ * they fire as they occur; with false they are queued and fire only from DoEvents. Events with
+ * out-parameters hold their connection until they have fired (`after` reads them); engine steps that
+ * must keep their place among queued events (failing a connection) are queued as actions. A listener
+ * that throws — or, for an async listener, rejects — is reported through the Error event, never
+ * through the listener that failed.
+ */
+import type { EventEmitter } from 'node:events';
+import { ErrorCode } from '../generated/api';
+import { EventQueue } from './event-queue';
+import type { DataInEvent, WSServerEventName, WSServerEvents } from './events';
+import type { FlushScheduler } from './flush-scheduler';
+import type { Settings } from './settings';
+
+/** A connection's account of the DataIn bytes queued for DoEvents (its backlog; see ReadHold.Backlog). */
+export interface BacklogOwner {
+  inputQueued(bytes: number): void;
+  inputDispatched(bytes: number): void;
+}
+
+const RESOLVED = Promise.resolve();
+
+export class Dispatcher {
+  private readonly queue = new EventQueue();
+
+  constructor(
+    private readonly emitter: EventEmitter,
+    private readonly settings: Settings,
+    private readonly flusher: FlushScheduler,
+  ) {}
+
+  /** Events fire as they occur (ProcessIdleEvents=true) rather than from DoEvents. */
+  get immediate(): boolean {
+    return this.settings.values.ProcessIdleEvents;
+  }
+
+  /** Events waiting for DoEvents. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Whether `name` has listeners: callers skip building an event nobody receives. */
+  listens(name: WSServerEventName): boolean {
+    return this.emitter.listenerCount(name) > 0;
+  }
+
+  /** Fires (or queues) an informational event; nothing is built or queued when nobody listens. */
+  dispatchEvent<K extends WSServerEventName>(name: K, event: WSServerEvents[K]): void {
+    if (this.emitter.listenerCount(name) === 0) return;
+    if (this.immediate) this.fire(name, event);
+    else this.queue.push(new QueuedFire(this, name, event, null));
+  }
+
+  /**
+   * Fires (or queues) an event with out-parameters; `after` runs once it fired and reads them. With no
+   * listener there is nothing to decide: `after` runs at once, in DoEvents mode too.
+   */
+  dispatchHeld<K extends WSServerEventName>(name: K, event: WSServerEvents[K], after: () => void): void {
+    if (this.emitter.listenerCount(name) === 0) return after();
+    if (this.immediate) {
+      this.fire(name, event);
+      after();
+    } else {
+      this.queue.push(new QueuedFire(this, name, event, after));
+    }
+  }
+
+  /** An engine step that must keep its place among the queued events (e.g. failing a connection). */
+  dispatchAction(action: () => void): void {
+    if (this.immediate || this.queue.length === 0) action();
+    else this.queue.push({ fire: action });
+  }
+
+  /** DataIn; in DoEvents mode its bytes count towards the connection's backlog until it fired. */
+  dispatchDataIn(owner: BacklogOwner, event: DataInEvent): void {
+    if (this.emitter.listenerCount('DataIn') === 0) return;
+    if (this.immediate) return this.fire('DataIn', event);
+    owner.inputQueued(event.textB.length);
+    this.queue.push(new QueuedDataIn(this, owner, event));
+  }
+
+  /** The Error event. */
+  reportError(connectionId: number, errorCode: number, description: string): void {
+    this.dispatchEvent('Error', { connectionId, errorCode, description });
+  }
+
+  /** Emits one event; a listener that throws is reported through the Error event, never through itself. */
+  fire(name: WSServerEventName, event: unknown): void {
+    try {
+      this.emitter.emit(name, event);
+    } catch (error) {
+      if (name === 'Error') return;
+      this.handlerFailed(name, event, error);
+    }
+  }
+
+  /** A listener of `name` threw `error` (or its promise rejected with it). */
+  handlerFailed(name: string, event: unknown, error: unknown): void {
+    const id = typeof event === 'object' && event !== null ? ((event as { connectionId?: number }).connectionId ?? 0) : 0;
+    const detail = error instanceof Error ? error.message : String(error);
+    // A Log handler that throws must not be told about it through Log again.
+    if (name !== 'Log' && this.settings.values.LogLevel >= 1) {
+      this.dispatchEvent('Log', { connectionId: id, logLevel: 1, message: `The ${name} handler threw: ${detail}`, logType: 'Error' });
+    }
+    this.reportError(id, ErrorCode.CallbackError, `An event handler threw an exception in ${name}: ${detail}`);
+  }
+
+  /**
+   * DoEvents: fires everything queued, or waits up to SelectWaitMillis for something to fire. With
+   * something queued it fires at once and returns a settled promise (no promise is made per call).
+   */
+  doEvents(): Promise<void> {
+    if (this.queue.length === 0) return this.queue.wait(this.settings.values.SelectWaitMillis).then(this.drainAfterWait);
+    try {
+      this.drain();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return RESOLVED;
+  }
+
+  private readonly drainAfterWait = (): void => this.drain();
+
+  /** Fires what is queued, then writes what the handlers sent, once per connection. */
+  drain(): void {
+    this.flusher.beginRound();
+    try {
+      this.queue.drain();
+    } finally {
+      this.flusher.endRound();
+    }
+  }
+
+  /** ProcessIdleEvents turned on: what was queued fires on the next turn. */
+  switchedToImmediate(): void {
+    if (this.queue.length > 0) setImmediate(() => this.drain());
+  }
+
+  clear(): void {
+    this.queue.clear();
+  }
+}
+
+/** A queued DataIn: fires the event, then tells its connection the bytes were handed out. */
+class QueuedDataIn {
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly owner: BacklogOwner,
+    private readonly event: DataInEvent,
+  ) {}
+
+  fire(): void {
+    this.dispatcher.fire('DataIn', this.event);
+    this.owner.inputDispatched(this.event.textB.length);
+  }
+}
+
+class QueuedFire {
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly name: WSServerEventName,
+    private readonly event: unknown,
+    private readonly after: (() => void) | null,
+  ) {}
+
+  fire(): void {
+    this.dispatcher.fire(this.name, this.event);
+    this.after?.();
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * What a connection is given by its server: the shared parts of the engine it works with. Connections
+ * see the server only through this, so no module below the server face imports the server.
+ */
+import type { Dispatcher } from './dispatcher';
+import type { FlushScheduler } from './flush-scheduler';
+import type { Logger } from './logger';
+import type { ReadTurns } from './read-clock';
+import type { Settings } from './settings';
+
+export interface EngineContext {
+  readonly settings: Settings;
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+  readonly flusher: FlushScheduler;
+  readonly turns: ReadTurns;
+  /** DefaultTimeout: the Timeout a new connection starts with. */
+  readonly defaultTimeout: number;
+  /** A connection's socket closed: it leaves the registry. */
+  connectionClosed(connectionId: number): void;
+  /** Disconnect, as the method does (WSConnectionConnected=false). */
+  disconnect(connectionId: number): Promise<void>;
+}

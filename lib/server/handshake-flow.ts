@@ -1,0 +1,151 @@
+/**
+ * The opening of a connection, in the order it happens (RFC 6455 §4.2): admitted by ConnectionRequest,
+ * the upgrade request read under its deadlines (HandshakeTimeout, DefaultConnectionTimeout), held while
+ * WebSocketOpenRequest decides, then answered — 101 and the protocol core, or an HTTP error. The
+ * request parsing and the answers themselves are in opening-handshake.ts; this module drives them.
+ */
+import { ErrorCode, errorMessage } from '../generated/api';
+import { HandshakeError } from '../protocol/errors';
+import { ServerConnection } from '../protocol/connection';
+import type { UpgradeRequest } from '../protocol/handshake';
+import { Phase, type ConnectionBase } from './connection-base';
+import type { WebSocketOpenRequestEvent } from './events';
+import { OpeningHandshake, acceptResponse, agree, openRequestEvent, rejectResponse } from './opening-handshake';
+import { ReadHold } from './read-gate';
+import { receive } from './reading';
+
+/** ConnectionRequest (and TLS) let the connection go on: read the upgrade request. */
+export function beginHandshake(connection: ConnectionBase): void {
+  if (connection.stage !== Phase.Requested) return;
+  const values = connection.engine.settings.values;
+  connection.stage = Phase.Handshake;
+  const handshake = new OpeningHandshake(values.MaxHeaderSize);
+  connection.handshake = handshake;
+  const deadline = values.HandshakeTimeout;
+  // Slowloris: a client that sends half a request and waits is dropped at the deadline.
+  if (deadline > 0) handshake.timer = setTimeout(handshakeTimedOut, deadline * 1000, connection);
+  const idle = values.DefaultConnectionTimeout;
+  if (idle > 0) {
+    connection.driver.setIdleTimeout(idle * 1000);
+    handshake.idleTimeout = true;
+  }
+  const gate = connection.driver.gate;
+  gate.release(ReadHold.Handshake);
+  gate.release(ReadHold.Admission);
+}
+
+/** ConnectionRequest said no: the connection closes before anything was read. */
+export function refuse(connection: ConnectionBase): void {
+  connection.stage = Phase.Closed;
+  connection.destroy();
+}
+
+/** HandshakeTimeout or DefaultConnectionTimeout ran out before the WebSocket opened. */
+export function handshakeTimeout(connection: ConnectionBase): void {
+  if (connection.handshake) connection.handshake.timer = null;
+  const stage = connection.stage;
+  if (stage !== Phase.Handshake && stage !== Phase.Opening) return;
+  connection.engine.logger.log(connection.connectionId, 1, 'Handshake timed out.', 'Error');
+  if (stage === Phase.Handshake) rejectHandshake(connection, 408, []);
+  else connection.destroy();
+}
+
+/** Bytes of the upgrade request (or of frames sent right behind it). */
+export function receiveHandshake(connection: ConnectionBase, chunk: Buffer): void {
+  const handshake = connection.handshake!;
+  if (connection.stage === Phase.Opening) {
+    // Frames a client sends right behind its request wait for the handshake to complete.
+    handshake.hold(chunk);
+    return;
+  }
+  const { logger, dispatcher } = connection.engine;
+  const id = connection.connectionId;
+  let upgrade: UpgradeRequest | null;
+  try {
+    upgrade = handshake.read(chunk);
+    if (!upgrade) return;
+  } catch (error) {
+    if (!(error instanceof HandshakeError)) throw error;
+    logger.log(id, 1, `Handshake refused (${error.httpStatus}): ${error.message}`, 'Error');
+    dispatcher.reportError(id, ErrorCode.HandshakeFailed, `${errorMessage(ErrorCode.HandshakeFailed)} ${error.message} (HTTP ${error.httpStatus}).`);
+    rejectHandshake(connection, error.httpStatus, error.headers.map(([n, v]) => [n, v]));
+    return;
+  }
+  handshake.clearTimer();
+  connection.driver.gate.hold(ReadHold.Handshake);
+  connection.stage = Phase.Opening;
+  const event = openRequestEvent(id, upgrade);
+  connection.host = upgrade.host;
+  connection.origin = upgrade.origin;
+  connection.requestURI = upgrade.uri;
+  connection.requestHeaders = upgrade.request.rawHeaders;
+  connection.subProtocols = event.subProtocols;
+  if (logger.logs(1)) logger.log(id, 1, `GET ${upgrade.uri} HTTP/${upgrade.request.httpVersion}`, 'Info');
+  logger.logHeaders(id, upgrade.request.headers);
+  // The handshake stays held until the event has fired: its out-parameters decide.
+  dispatcher.dispatchHeld('WebSocketOpenRequest', event, () => completeHandshake(connection, event));
+}
+
+/** WebSocketOpenRequest has fired: 101 and the protocol core, or the status it chose. */
+function completeHandshake(connection: ConnectionBase, event: WebSocketOpenRequestEvent): void {
+  if (connection.stage !== Phase.Opening) return;
+  const { settings, logger, dispatcher } = connection.engine;
+  const id = connection.connectionId;
+  const handshake = connection.handshake!;
+  const upgrade = handshake.upgrade!;
+  handshake.upgrade = null;
+  const status = Number(event.statusCode);
+  if (status !== 101) {
+    if (logger.logs(1)) logger.log(id, 1, `Handshake rejected by the application with status ${status}.`, 'Info');
+    rejectHandshake(connection, Number.isInteger(status) && status >= 200 && status <= 999 ? status : 500, event.responseHeaders);
+    return;
+  }
+  const values = settings.values;
+  const agreement = agree(upgrade, event, { enableDeflate: values.EnablePermessageDeflate, maxMessageSize: values.MaxMessageSize });
+  const deflate = agreement.deflate;
+  connection.extensions = agreement.extensions;
+  connection.protocol = agreement.protocol;
+  let response: Buffer;
+  try {
+    response = acceptResponse(upgrade, agreement, event.responseHeaders);
+  } catch (error) {
+    deflate?.close();
+    dispatcher.reportError(id, ErrorCode.InvalidArgument, `Bad response headers: ${(error as Error).message}`);
+    rejectHandshake(connection, 500, []);
+    return;
+  }
+  const driver = connection.driver;
+  driver.rawSocket.write(response);
+  driver.setIdleTimeout(0);
+  // Nothing of the handshake is kept but what the properties show.
+  connection.handshake = null;
+  const core = new ServerConnection(connection, {
+    deflate,
+    maxMessageSize: values.MaxMessageSize,
+    maxFrameSize: values.MaxFrameSize,
+    bufferMessages: values.BufferMessage,
+  });
+  connection.core = core;
+  // AcceptData=false set before the handshake completed holds the first frames too.
+  if (!connection.acceptDataValue) core.suspend();
+  connection.stage = Phase.Open;
+  connection.readyToSend = true;
+  if (logger.logs(1)) logger.log(id, 1, `WebSocket opened${connection.extensions ? ` (${connection.extensions})` : ''}.`, 'Info');
+  if (dispatcher.listens('Connected')) dispatcher.dispatchEvent('Connected', { connectionId: id });
+  if (dispatcher.listens('ReadyToSend')) dispatcher.dispatchEvent('ReadyToSend', { connectionId: id });
+  const early = handshake.takePendingInput();
+  if (early && early.length > 0) receive(connection, early);
+  driver.gate.release(ReadHold.Handshake);
+}
+
+/** Answers the handshake with an HTTP error and closes. */
+export function rejectHandshake(connection: ConnectionBase, status: number, headers: string | Array<[string, string]>): void {
+  connection.handshake?.clearTimer();
+  connection.handshake = null;
+  connection.stage = Phase.Closed;
+  connection.driver.endWith(rejectResponse(status, headers));
+}
+
+function handshakeTimedOut(connection: ConnectionBase): void {
+  handshakeTimeout(connection);
+}
