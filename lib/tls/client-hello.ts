@@ -3,7 +3,7 @@
  * before any TLS library sees them, so that SSLConnectionRequest can show what the client offers and let
  * the application pick a certificate. Pure: bytes in, a description (or "need more") out.
  */
-import { groupName, isGrease, signatureSchemeName, suiteByCode } from './registry';
+import { groupName, isGrease, isSignallingSuite, signatureSchemeName, suiteByCode } from './registry';
 
 /** What a ClientHello offers. Code points are kept as numbers; names come from the IANA registries. */
 export interface ClientHello {
@@ -11,8 +11,9 @@ export interface ClientHello {
   readonly legacyVersion: number;
   /** supported_versions (RFC 8446 §4.2.1), GREASE removed; empty when the client did not send it. */
   readonly supportedVersions: readonly number[];
+  /** cipher_suites, without the signalling values (SCSVs, GREASE): only suites that can be negotiated. */
   readonly cipherSuites: readonly number[];
-  /** signature_algorithms (RFC 8446 §4.2.3). */
+  /** signature_algorithms (RFC 8446 §4.2.3), GREASE removed. */
   readonly signatureAlgorithms: readonly number[];
   /** supported_groups (RFC 8446 §4.2.7). */
   readonly supportedGroups: readonly number[];
@@ -152,7 +153,7 @@ function readBody(body: Buffer): ClientHello {
   if (reader.vector(1, 'legacy_session_id').length > 32) throw new Error('a session id longer than 32 bytes');
   const suites = reader.vector(2, 'cipher_suites');
   if (suites.length % 2 !== 0) throw new Error('an odd cipher_suites length');
-  const cipherSuites = codes(suites, 0);
+  const cipherSuites = codes(suites, 0).filter((code) => !isSignallingSuite(code));
   reader.vector(1, 'legacy_compression_methods');
   const hello = {
     legacyVersion,
@@ -221,14 +222,17 @@ function codes(bytes: Buffer, start: number): number[] {
   return out;
 }
 
-/** SSLConnectionRequest's supportedciphersuites: IANA names, comma-separated (hex for unknown codes). */
+/**
+ * SSLConnectionRequest's supportedciphersuites: IANA names, comma-separated (hex for unknown codes).
+ * Signalling values (SCSVs, GREASE) are left out, also from a ClientHello built by hand.
+ */
 export function cipherSuiteNames(hello: ClientHello): string {
-  return hello.cipherSuites.map((code) => suiteByCode(code)?.name ?? `0x${code.toString(16).toUpperCase().padStart(4, '0')}`).join(',');
+  return hello.cipherSuites.filter((code) => !isSignallingSuite(code)).map((code) => suiteByCode(code)?.name ?? `0x${code.toString(16).toUpperCase().padStart(4, '0')}`).join(',');
 }
 
-/** SSLConnectionRequest's supportedsignaturealgs: signature scheme names, comma-separated. */
+/** SSLConnectionRequest's supportedsignaturealgs: signature scheme names, comma-separated, GREASE left out. */
 export function signatureAlgorithmNames(hello: ClientHello): string {
-  return hello.signatureAlgorithms.map(signatureSchemeName).join(',');
+  return hello.signatureAlgorithms.filter((code) => !isGrease(code)).map(signatureSchemeName).join(',');
 }
 
 /** The supported groups, by IANA name. */

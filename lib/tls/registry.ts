@@ -243,6 +243,16 @@ export function isGrease(code: number): boolean {
   return (code & 0x0f0f) === 0x0a0a && (code >> 12) === ((code >> 4) & 0x0f);
 }
 
+/**
+ * Signalling values in cipher_suites: TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 §3.3),
+ * TLS_FALLBACK_SCSV (RFC 7507 §2) and GREASE (RFC 8701). Clients list them, but they are never
+ * negotiated, and whether a client sends them depends on its TLS library (OpenSSL 3.0 sends the
+ * renegotiation SCSV, 3.5 does not), so they are not reported as offered suites.
+ */
+export function isSignallingSuite(code: number): boolean {
+  return code === 0x00ff || code === 0x5600 || isGrease(code);
+}
+
 function hex(code: number): string {
   return `0x${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }

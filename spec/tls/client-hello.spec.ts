@@ -69,8 +69,9 @@ describe('tls/client-hello', () => {
   it('reads what a node:tls client offers: suites, signature schemes, groups, versions, SNI, ALPN', () => {
     const hello = complete(tls13);
     expect(cipherSuiteNames(hello)).to.equal(
-      'TLS_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_EMPTY_RENEGOTIATION_INFO_SCSV',
+      'TLS_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
     );
+    expect(hello.cipherSuites).to.deep.equal([0x1301, 0xc02b, 0xc030]);
     expect(signatureAlgorithmNames(hello)).to.equal('ecdsa_secp256r1_sha256,rsa_pss_rsae_sha256,ed25519,rsa_pkcs1_sha256');
     expect(groupNames(hello)).to.equal('x25519,secp256r1');
     expect(hello.keyShareGroups).to.deep.equal([0x001d]);
@@ -83,7 +84,8 @@ describe('tls/client-hello', () => {
 
   it('reads a TLS 1.2-only hello', () => {
     const hello = complete(tls12);
-    expect(cipherSuiteNames(hello)).to.equal('TLS_RSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,TLS_EMPTY_RENEGOTIATION_INFO_SCSV');
+    expect(cipherSuiteNames(hello)).to.equal('TLS_RSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA');
+    expect(hello.cipherSuites).to.deep.equal([0x002f, 0xc013]);
     expect(hello.supportedVersions).to.deep.equal([]);
     expect(highestVersion(hello)).to.equal(0x0303);
     expect(hello.serverName).to.equal('');
@@ -118,7 +120,42 @@ describe('tls/client-hello', () => {
     // The first offered suite becomes 0x2A2A (RFC 8701).
     const suitesAt = 5 + 4 + 2 + 32 + 1 + hello[5 + 4 + 2 + 32]! + 2;
     hello.writeUInt16BE(0x2a2a, suitesAt);
-    expect(cipherSuiteNames(complete(hello))).to.equal('TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,TLS_EMPTY_RENEGOTIATION_INFO_SCSV');
+    expect(cipherSuiteNames(complete(hello))).to.equal('TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA');
+  });
+
+  it('drops the signalling suites from a real hello: a TLS_FALLBACK_SCSV written over its first suite', () => {
+    const hello = Buffer.from(tls12);
+    const suitesAt = 5 + 4 + 2 + 32 + 1 + hello[5 + 4 + 2 + 32]! + 2;
+    hello.writeUInt16BE(0x5600, suitesAt);
+    expect(complete(hello).cipherSuites).to.deep.equal([0xc013]);
+    expect(cipherSuiteNames(complete(hello))).to.equal('TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA');
+  });
+
+  it('reports no signalling value (SCSVs, GREASE) among the suites and no GREASE among the signature schemes', () => {
+    const suites = [0x0a0a, 0x1301, 0x00ff, 0xc02f, 0x5600, 0xfafa, 0x002f];
+    const schemes = [0x1a1a, 0x0804, 0x0403, 0xeaea];
+    const suiteBytes = Buffer.alloc(2 + suites.length * 2);
+    suiteBytes.writeUInt16BE(suites.length * 2, 0);
+    suites.forEach((code, i) => suiteBytes.writeUInt16BE(code, 2 + i * 2));
+    const schemeBytes = Buffer.alloc(4 + 2 + schemes.length * 2);
+    schemeBytes.writeUInt16BE(13, 0);
+    schemeBytes.writeUInt16BE(2 + schemes.length * 2, 2);
+    schemeBytes.writeUInt16BE(schemes.length * 2, 4);
+    schemes.forEach((code, i) => schemeBytes.writeUInt16BE(code, 6 + i * 2));
+    const extensions = Buffer.concat([Buffer.from([0, schemeBytes.length]), schemeBytes]);
+    const body = Buffer.concat([Buffer.from([0x03, 0x03]), Buffer.alloc(32), Buffer.from([0]), suiteBytes, Buffer.from([1, 0]), extensions]);
+    const message = Buffer.concat([Buffer.from([1, 0, 0, body.length]), body]);
+    const record = Buffer.concat([Buffer.from([22, 3, 1, 0, message.length]), message]);
+    const hello = complete(record);
+    expect(hello.cipherSuites).to.deep.equal([0x1301, 0xc02f, 0x002f]);
+    expect(cipherSuiteNames(hello)).to.equal('TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_AES_128_CBC_SHA');
+    expect(hello.signatureAlgorithms).to.deep.equal([0x0804, 0x0403]);
+    expect(signatureAlgorithmNames(hello)).to.equal('rsa_pss_rsae_sha256,ecdsa_secp256r1_sha256');
+    // A ClientHello built by hand, not parsed, reports none of them either.
+    const byHand: ClientHello = { ...hello, cipherSuites: suites, signatureAlgorithms: schemes };
+    expect(cipherSuiteNames(byHand)).to.equal('TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_AES_128_CBC_SHA');
+    expect(signatureAlgorithmNames(byHand)).to.equal('rsa_pss_rsae_sha256,ecdsa_secp256r1_sha256');
+    for (const name of cipherSuiteNames(byHand).split(',')) expect(name).to.not.match(/SCSV|^0x/);
   });
 
   it('names unknown suites and legacy signature pairs', () => {

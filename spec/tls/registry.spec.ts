@@ -6,6 +6,7 @@ import {
   groupBySetting,
   groupName,
   isGrease,
+  isSignallingSuite,
   isTls13Suite,
   signatureSchemeName,
   suiteByCode,
@@ -59,6 +60,12 @@ describe('tls/registry', () => {
   it('recognises GREASE values only', () => {
     expect([0x0a0a, 0x1a1a, 0xaaaa, 0xfafa].every(isGrease)).to.equal(true);
     expect([0x0a1a, 0x1301, 0x00ff, 0x0a0b].some(isGrease)).to.equal(false);
+  });
+
+  it('recognises the signalling suite values: both SCSVs and GREASE, no real suite', () => {
+    expect([0x00ff, 0x5600, 0x0a0a, 0xfafa].every(isSignallingSuite)).to.equal(true);
+    expect(CIPHER_SUITES.filter((s) => isSignallingSuite(s.code)).map((s) => s.name)).to.deep.equal(['TLS_EMPTY_RENEGOTIATION_INFO_SCSV', 'TLS_FALLBACK_SCSV']);
+    expect([0x1301, 0xc02f, 0x002f, 0x00fe, 0x5601].some(isSignallingSuite)).to.equal(false);
   });
 
   it('maps the signature algorithm settings to OpenSSL names', () => {
