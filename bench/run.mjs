@@ -5,7 +5,7 @@
 //
 //   node bench/run.mjs [--scenario small,medium,…|all] [--rounds 3] [--duration 5] [--warmup 1]
 //        [--idle-conns 10000] [--scale-conns 100000] [--pin] [--verify] [--markdown]
-//        [--json file] [--cpu-prof dir] [--max-minutes 60] [--list]
+//        [--json file] [--cpu-prof dir] [--max-minutes 60] [--list] [--baseline dir]
 //
 // Scenarios: small, medium, large, deflate-small, tls-small, compat, idle, scale (see SCENARIOS).
 // --pin       runs servers on CPU 0 and the client on CPU 1 (taskset), when the machine has 2+ CPUs.
@@ -118,7 +118,19 @@ const opts = parseArgs(process.argv.slice(2), {
   'heap-snapshot': '',
   'max-minutes': 60,
   list: false,
+  baseline: '',
 });
+
+// --baseline DIR: another build of this package (e.g. the dist/ of the commit before a change) runs
+// beside ours in every throughput scenario, so that before/after come from one run.
+if (opts.baseline) {
+  SERVERS.before = { script: 'modern.mjs', title: `ours, baseline build (${opts.baseline})`, dist: opts.baseline };
+  for (const scenario of Object.values(SCENARIOS)) {
+    if (scenario.kind !== 'throughput' || !scenario.servers.includes('ours')) continue;
+    scenario.servers = [...scenario.servers, 'before'];
+    scenario.ratios = [...scenario.ratios, ['ours', 'before'], ...(scenario.servers.includes('ws') ? [['before', 'ws']] : [])];
+  }
+}
 
 if (opts.list) {
   for (const [name, s] of Object.entries(SCENARIOS)) console.log(`${name.padEnd(14)} ${s.about} [${s.servers.join(', ')}]`);
@@ -317,7 +329,7 @@ function startServer(name, extraArgs, tag) {
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts['cpu-prof'], '--cpu-prof-name', `${name}-${tag}-${Date.now()}.cpuprofile`);
   }
   const [cmd, ...args] = nodeCommand(0, [...nodeArgs, `${here}servers/${def.script}`, ...extraArgs]);
-  const env = { ...process.env, BENCH_CONTROL: '1', BENCH_DIST: dist.dir };
+  const env = { ...process.env, BENCH_CONTROL: '1', BENCH_DIST: def.dist ?? dist.dir };
   const child = spawn(cmd, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));

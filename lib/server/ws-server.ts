@@ -9,6 +9,10 @@
  *   acceptor (listen, accept, ConnectionRequest)      registry (connections by id)
  *   flusher (one write per connection per round)      send-format (DataFormat rules)
  * Each connection (ws-connection.ts) gets them as its EngineContext.
+ *
+ * (Longer than the ~400 lines the other files keep to: it is the public surface — one accessor per
+ * documented property and one method per documented method, each with its documentation — and holds
+ * no logic of its own beyond argument checks.)
  */
 import { EventEmitter } from 'node:events';
 import { ErrorCode } from '../generated/api';
