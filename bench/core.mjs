@@ -1,11 +1,12 @@
 // Micro-benchmark of the sans-I/O protocol core: the frame parser, the connection (parser + UTF-8 +
 // message delivery) and the serializer on fixed frame sets, without sockets, so that a regression in
-// the core shows without the network.
+// the core shows without the network; plus the permessage-deflate codec of lib/codec on 1 KiB
+// messages, whose synchronous fast path is what keeps small compressed messages off the thread pool.
 //
 //   node bench/core.mjs [--time 1] [--case parse-125,…] [--json file] [--build-dir build]
 //
-// The core is bundled on the fly with esbuild from lib/protocol/*.ts into a temporary directory
-// (--build-dir build imports build/lib/protocol/*.js from `node tools/build.mjs --specs` instead).
+// The core is bundled on the fly with esbuild from lib/protocol/*.ts and lib/codec/*.ts into a temporary
+// directory (--build-dir build imports build/lib/…/*.js from `node tools/build.mjs --specs` instead).
 // Input frames are client frames (masked). The parser unmasks in place, so each pass first restores
 // the input from a pristine copy: the "memcpy" row is that copy alone, to subtract.
 import { build } from 'esbuild';
@@ -20,7 +21,7 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const opts = parseArgs(process.argv.slice(2), { time: 1, case: '', json: '', 'build-dir': '' });
 
 const core = await loadCore();
-const { FrameParser, ServerConnection, formatMessage, formatFrame, applyMask, Utf8Validator } = core;
+const { FrameParser, ServerConnection, formatMessage, formatFrame, applyMask, Utf8Validator, PerMessageDeflate } = core;
 
 // ─── Fixed inputs ───────────────────────────────────────────────────────────────────────────────
 
@@ -147,6 +148,74 @@ function sendCase(size, count) {
   };
 }
 
+// The codec's cases run only while it answers synchronously (the fast path): the measuring loop is
+// synchronous, and an asynchronous answer means the fast path was lost, which check() reports.
+const DEFLATE_PARAMS = { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+
+/** JSON-like text, compressible but not trivially (what chat and game messages look like). */
+function jsonPayload(size) {
+  let text = '';
+  for (let i = 0; text.length < size; i++) text += JSON.stringify({ id: (i * 2654435761) >>> 0, user: `user${i % 97}`, score: (i * 7919) % 10007 });
+  return Buffer.from(text.slice(0, size));
+}
+
+/** Calls `call(callback)` `count` times; counts the answers that came before the call returned. */
+function codecCase(count, bytes, call) {
+  let async = 0;
+  let failed = null;
+  return {
+    unit: count,
+    bytes: bytes * count,
+    run() {
+      for (let i = 0; i < count; i++) {
+        let answered = false;
+        call((error) => {
+          if (error) failed = error;
+          answered = true;
+        });
+        if (!answered) async++;
+      }
+    },
+    check() {
+      if (failed) throw failed;
+      if (async > 0) throw new Error(`${async} codec calls were answered asynchronously: the synchronous fast path is off`);
+    },
+  };
+}
+
+function deflateCase(size) {
+  // Without context takeover every message costs the same (with it, a repeated message shrinks to a back-reference).
+  const codec = new PerMessageDeflate(DEFLATE_PARAMS);
+  const data = jsonPayload(size);
+  return codecCase(100, size, (callback) => codec.compress(data, callback));
+}
+
+function inflateCase(size) {
+  const codec = new PerMessageDeflate(DEFLATE_PARAMS);
+  let compressed = null;
+  new PerMessageDeflate(DEFLATE_PARAMS).compress(jsonPayload(size), (error, result) => (compressed = result));
+  if (compressed === null) throw new Error('the codec did not answer synchronously');
+  return codecCase(100, size, (callback) => codec.decompress(compressed, true, callback));
+}
+
+function sendDeflateCase(size) {
+  // The whole send path: ServerConnection → codec → frame.
+  let written = 0;
+  const handler = { write: (data) => (written += data.length), onData() {}, onPing() {}, onPong() {}, onPeerClose() {}, onProtocolError() {} };
+  const connection = new ServerConnection(handler, { deflate: new PerMessageDeflate(DEFLATE_PARAMS) });
+  const data = jsonPayload(size);
+  const count = 100;
+  return {
+    unit: count,
+    bytes: size * count,
+    run() {
+      const before = written;
+      for (let i = 0; i < count; i++) connection.send(1, data);
+      if (written === before || connection.hasQueuedOutput) throw new Error('the compression was not synchronous: the fast path is off');
+    },
+  };
+}
+
 const CASES = {
   // The restore step of the 125-B set alone, per frame: subtract it from parse-125/receive-125-*.
   memcpy: { unit: SETS[125].frames, bytes: SETS[125].pristine.length, run: () => SETS[125].work.set(SETS[125].pristine) },
@@ -167,6 +236,9 @@ const CASES = {
     const data = payloadOf(1048576, false);
     return { unit: 1, bytes: data.length, run: () => applyMask(data, MASK, 0) };
   })(),
+  'deflate-1k': deflateCase(1024),
+  'inflate-1k': inflateCase(1024),
+  'send-1k-deflate': sendDeflateCase(1024),
   'utf8-125': (() => {
     const data = payloadOf(125, true);
     const v = new Utf8Validator();
@@ -228,7 +300,8 @@ for (const name of names) {
   console.log(`${name.padEnd(20)} ${String(r.nsPerUnit).padStart(10)} ${r.unitsPerSec.toLocaleString('en-US').padStart(13)} ${String(r.mbPerSec).padStart(9)}  ${r.spread}`);
 }
 console.log('unit: one frame (parse/receive: masked client frames fed in 64 KiB chunks; memcpy: the restore of one 125-B frame),');
-console.log('      one message (serialize/send; MB/s counts payload framed, large payloads are not copied), one call (mask; utf8: 1 of 1000 calls of 125 B)');
+console.log('      one message (serialize/send; MB/s counts payload framed, large payloads are not copied), one call (mask; utf8: 1 of 1000 calls of 125 B;');
+console.log('      deflate/inflate: one 1 KiB JSON-like message through PerMessageDeflate, no context takeover, answered synchronously)');
 if (opts.json) writeFileSync(opts.json, JSON.stringify({ node: process.version, time: opts.time, rows }, null, 2) + '\n');
 
 // ─── Loading the core ───────────────────────────────────────────────────────────────────────────
@@ -242,6 +315,7 @@ async function loadCore() {
       ...require(join(dir, 'frame.js')),
       ...require(join(dir, 'connection.js')),
       ...require(join(dir, 'utf8.js')),
+      ...require(join(root, opts['build-dir'], 'lib/codec/deflate-codec.js')),
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'wsserver-core-bench-'));
@@ -254,6 +328,7 @@ async function loadCore() {
           "export { applyMask, formatFrame, formatMessage } from './lib/protocol/frame';",
           "export { ServerConnection } from './lib/protocol/connection';",
           "export { Utf8Validator } from './lib/protocol/utf8';",
+          "export { PerMessageDeflate } from './lib/codec/deflate-codec';",
         ].join('\n'),
         resolveDir: root,
         loader: 'ts',

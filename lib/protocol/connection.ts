@@ -2,7 +2,8 @@
  * The server side of one WebSocket connection after the opening handshake, without I/O: bytes from
  * the client go in through receiveData(), and out come handler calls (messages, pings, the close) and
  * bytes to write. It implements RFC 6455 §5–§7 on top of FrameParser, plus RFC 7692 message
- * compression through a PerMessageDeflate codec when one was negotiated.
+ * compression through a MessageCodec when permessage-deflate was negotiated (the zlib one lives in
+ * lib/codec/, outside the sans-I/O core; the core only calls the interface).
  *
  * States (§7):  OPEN ──close()──▶ CLOSING ──peer's close──▶ CLOSED
  *                 └──peer's close (echoed)──────────────────▶ CLOSED
@@ -15,7 +16,7 @@ import { ProtocolError } from './errors';
 import { COPY_THRESHOLD, formatFrameHeader, formatMessage, formatServerFrame } from './frame';
 import { FrameParser, type FrameHandler } from './frame-parser';
 import { formatClosePayload, parseClosePayload } from './close';
-import type { PerMessageDeflate } from './permessage-deflate';
+import type { MessageCodec } from './permessage-deflate';
 import { Utf8Validator } from './utf8';
 
 /** What a connection tells its owner. */
@@ -46,7 +47,7 @@ export interface ConnectionOptions {
   /** Deliver whole messages instead of pieces as they arrive. */
   bufferMessages?: boolean;
   /** The codec when permessage-deflate was negotiated. */
-  deflate?: PerMessageDeflate | null;
+  deflate?: MessageCodec | null;
 }
 
 export const ConnectionState = Object.freeze({ Open: 'open', Closing: 'closing', Closed: 'closed' } as const);
@@ -62,7 +63,7 @@ interface OutgoingSlot {
 export class ServerConnection implements FrameHandler {
   private readonly handler: ConnectionHandler;
   private readonly parser: FrameParser;
-  private readonly deflate: PerMessageDeflate | null;
+  private readonly deflate: MessageCodec | null;
   readonly maxMessageSize: number;
   maxFrameSize: number;
   bufferMessages: boolean;

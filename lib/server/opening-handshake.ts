@@ -12,7 +12,8 @@ import {
   type ExtraHeaders,
   type UpgradeRequest,
 } from '../protocol/handshake';
-import { negotiatePermessageDeflate, PerMessageDeflate } from '../protocol/permessage-deflate';
+import { negotiatePermessageDeflate } from '../protocol/permessage-deflate';
+import { PerMessageDeflate } from '../codec/deflate-codec';
 import type { WebSocketOpenRequestEvent } from './events';
 
 /** What the opening handshake needs while it lasts; the connection drops it once it is over. */

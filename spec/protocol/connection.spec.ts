@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import * as sinon from 'sinon';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ServerConnection, incompleteTailStart, type ConnectionHandler, type ConnectionOptions } from '../../lib/protocol/connection';
 import { ProtocolError } from '../../lib/protocol/errors';
-import { PerMessageDeflate, type DeflateParams } from '../../lib/protocol/permessage-deflate';
 import { COPY_THRESHOLD } from '../../lib/protocol/frame';
+import { FakeCodec, fakeCompress, fakeDecompress } from '../helpers/fake-codec';
 import { byteByByte, clientFrame, hex, prng, randomChunks } from '../helpers/frames';
 
 type Seen =
@@ -37,19 +36,6 @@ function open(options: ConnectionOptions = {}) {
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
 
-const PARAMS: DeflateParams = {
-  serverNoContextTakeover: false,
-  clientNoContextTakeover: false,
-  serverMaxWindowBits: 15,
-  clientMaxWindowBits: 15,
-};
-
-/** What a client sends for a compressed message: deflate, strip 00 00 ff ff (RFC 7692 §7.2.1). */
-function compressForClient(text: string | Buffer): Buffer {
-  const out = deflateRawSync(typeof text === 'string' ? Buffer.from(text) : text, { finishFlush: 2 /* Z_SYNC_FLUSH */ });
-  return out.subarray(0, out.length - 4);
-}
-
 /** A handler that ignores everything. */
 const silent: ConnectionHandler = {
   write() {},
@@ -68,9 +54,6 @@ function writeHeader(target: Buffer, opcode: number, length: number): void {
   target.writeUInt32BE(length >>> 0, 6);
   target.writeUInt32BE(0, 10);
 }
-
-/** Waits for pending zlib work (async paths). */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
 
 describe('ServerConnection', () => {
   describe('messages', () => {
@@ -445,81 +428,145 @@ describe('ServerConnection', () => {
     });
   });
 
+  // The connection's side of RFC 7692, with the fake codec of spec/helpers/fake-codec.ts: what it
+  // hands to the codec, what it does with the answers, in which order, and while an answer is
+  // pending. The same cases with the real zlib codec are in spec/codec/deflate-codec.connection.spec.ts.
   describe('RFC 7692 permessage-deflate', () => {
-    it('inflates a compressed message (§7.2.3.1 "Hello")', () => {
-      const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS) });
-      connection.receiveData(clientFrame(1, hex('f248cdc9c90700'), { rsv1: true }));
+    it('inflates a compressed message through the codec', () => {
+      const codec = new FakeCodec();
+      const { connection, events } = open({ deflate: codec });
+      connection.receiveData(clientFrame(1, fakeCompress('Hello'), { rsv1: true }));
       expect(events).to.deep.equal([['data', 1, 'Hello', true, true]]);
+      expect(codec.calls).to.deep.equal([['decompress', fakeCompress('Hello').toString('latin1'), true]]);
     });
 
-    it('inflates a compressed message split into fragments with a ping between them', async () => {
-      const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS), bufferMessages: true });
-      const payload = compressForClient('Hello, fragmented world');
+    it('inflates a compressed message split into fragments with a ping between them', () => {
+      const codec = new FakeCodec();
+      const { connection, events } = open({ deflate: codec, bufferMessages: true });
+      const payload = fakeCompress('Hello, fragmented world');
       connection.receiveData(clientFrame(1, payload.subarray(0, 5), { rsv1: true, fin: false }));
       connection.receiveData(clientFrame(9, 'p'));
       connection.receiveData(clientFrame(0, payload.subarray(5)));
-      await settle();
+      expect(events).to.deep.equal([
+        ['ping', 'p'],
+        ['data', 1, 'Hello, fragmented world', true, true],
+      ]);
+      // §7.2.2: the fragments of one message are one stream; only the last one ends it.
+      expect(codec.calls.map((call) => call[2])).to.deep.equal([false, true]);
+    });
+
+    it('stops reading while a fragment is inflating and goes on, in order, when it is answered', () => {
+      const codec = new FakeCodec({ async: true });
+      const { connection, events } = open({ deflate: codec, bufferMessages: true });
+      const payload = fakeCompress('Hello, fragmented world');
+      connection.receiveData(
+        Buffer.concat([clientFrame(1, payload.subarray(0, 5), { rsv1: true, fin: false }), clientFrame(9, 'p'), clientFrame(0, payload.subarray(5))]),
+      );
+      // The ping behind the first fragment is not read until that fragment is answered.
+      expect([events, codec.pending]).to.deep.equal([[], 1]);
+      expect(codec.flush(1)).to.equal(1);
+      expect([events, codec.pending]).to.deep.equal([[['ping', 'p']], 1]);
+      codec.flush();
       expect(events).to.deep.equal([
         ['ping', 'p'],
         ['data', 1, 'Hello, fragmented world', true, true],
       ]);
     });
 
-    it('keeps context takeover across messages', async () => {
-      const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS) });
-      // §7.2.3.2: the same "Hello" twice with a shared window; the second refers back to the first.
-      connection.receiveData(clientFrame(1, hex('f248cdc9c90700'), { rsv1: true }));
-      connection.receiveData(clientFrame(1, hex('f2 00 11 00 00'), { rsv1: true }));
-      await settle();
-      expect(events.map((e) => e[2])).to.deep.equal(['Hello', 'Hello']);
+    it('keeps reading suspended after an answer while AcceptData is off (suspend)', () => {
+      const codec = new FakeCodec({ async: true });
+      const { connection, events } = open({ deflate: codec });
+      connection.receiveData(Buffer.concat([clientFrame(1, fakeCompress('one'), { rsv1: true }), clientFrame(1, 'two')]));
+      connection.suspend();
+      codec.flush();
+      expect(events).to.deep.equal([['data', 1, 'one', true, true]]);
+      connection.unsuspend();
+      expect(events).to.deep.equal([
+        ['data', 1, 'one', true, true],
+        ['data', 1, 'two', true, true],
+      ]);
     });
 
-    it('compresses outgoing messages above the threshold and sets RSV1 on the first frame only', async () => {
-      const { connection, written } = open({ deflate: new PerMessageDeflate(PARAMS, { threshold: 10 }) });
+    it('passes consecutive compressed messages to one codec, in order (context takeover is the codec\'s)', () => {
+      const codec = new FakeCodec({ async: true });
+      const { connection, events } = open({ deflate: codec });
+      connection.receiveData(clientFrame(1, fakeCompress('Hello'), { rsv1: true }));
+      connection.receiveData(clientFrame(1, fakeCompress('Hello'), { rsv1: true }));
+      codec.flush();
+      expect(events.map((e) => e[2])).to.deep.equal(['Hello', 'Hello']);
+      expect(codec.calls.map((call) => call[0] + ':' + String(call[2]))).to.deep.equal(['decompress:true', 'decompress:true']);
+    });
+
+    it('compresses outgoing messages above the threshold and sets RSV1 on the first frame only', () => {
+      const codec = new FakeCodec({ threshold: 10 });
+      const { connection, written } = open({ deflate: codec });
       const text = 'a fairly compressible message, a fairly compressible message';
       connection.send(1, Buffer.from(text));
       connection.send(1, Buffer.from('short'));
-      await settle();
       const out = Buffer.concat(written);
       expect(out[0]).to.equal(0xc1);
       const length = out[1]!;
-      const inflated = inflateRawSync(Buffer.concat([out.subarray(2, 2 + length), hex('0000ffff')]), { finishFlush: 2 });
-      expect(inflated.toString()).to.equal(text);
+      expect(fakeDecompress(out.subarray(2, 2 + length)).toString()).to.equal(text);
       expect(out.subarray(2 + length).toString('hex')).to.equal('8105' + Buffer.from('short').toString('hex'));
+      expect(codec.calls).to.deep.equal([['compress', text]]);
     });
 
-    it('keeps the order of sends when a large compression is followed by small frames and a close', async () => {
-      const { connection, written } = open({ deflate: new PerMessageDeflate(PARAMS, { threshold: 0 }) });
+    it('keeps the order of sends when a large compression is followed by small frames and a close', () => {
+      const codec = new FakeCodec({ async: true });
+      const { connection, written } = open({ deflate: codec });
       const big = Buffer.alloc(2 * 1024 * 1024);
       for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
       connection.send(2, big);
       connection.ping(Buffer.from('p'));
       connection.close(1000);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(written).to.deep.equal([]);
+      codec.flush();
       const firstBytes = written.map((b) => b[0]);
-      expect(firstBytes[0]).to.equal(0xc2);
+      // The compressed message, split at maxFrameSize (RSV1 on its first frame only), then ping and close.
+      expect(firstBytes[0]).to.equal(0x42);
       expect(firstBytes.slice(-2)).to.deep.equal([0x89, 0x88]);
     });
 
-    it('counts the output held behind a compression (the whole input while it runs) until it is written', async () => {
-      const { connection, written } = open({ deflate: new PerMessageDeflate(PARAMS, { threshold: 10 }) });
+    it('counts the output held behind a compression (the whole input while it runs) until it is written', () => {
+      const codec = new FakeCodec({ threshold: 10, async: true });
+      const { connection, written } = open({ deflate: codec });
       expect(connection.queuedOutputBytes).to.equal(0);
-      // Above the codec's synchronous limit (8 KiB), so the compression runs on the thread pool.
       connection.send(2, Buffer.alloc(100000, 1));
       connection.send(1, Buffer.from('x'));
       // 100000 bytes being compressed, then the 3-byte frame of 'x' waiting behind them.
       expect(connection.queuedOutputBytes).to.equal(100003);
+      expect(connection.hasQueuedOutput).to.equal(true);
       expect(written).to.deep.equal([]);
-      await settle();
+      codec.flush();
       expect(connection.queuedOutputBytes).to.equal(0);
-      expect(written.map((b) => b[0])).to.deep.equal([0xc2, 0x81]);
+      expect(connection.hasQueuedOutput).to.equal(false);
+      // The compressed message (header with a 64-bit length, then its 100000 bytes), then 'x'.
+      expect(written.map((b) => b.length)).to.deep.equal([10, 100000, 3]);
+      expect(written.map((b) => b[0])).to.deep.equal([0xc2, 1 ^ 0x55, 0x81]);
     });
 
-    it('fails with 1009 when a message inflates beyond maxMessageSize', async () => {
-      const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS, { maxMessageSize: 1024 }), maxMessageSize: 1024 });
-      connection.receiveData(clientFrame(2, compressForClient(Buffer.alloc(100000)), { rsv1: true }));
-      await settle();
+    it('sends the message uncompressed when the compression fails', () => {
+      const codec = new FakeCodec();
+      codec.failCompression(new Error('zlib broke'));
+      const { connection, output } = open({ deflate: codec });
+      connection.send(1, Buffer.from('plain text'));
+      expect(output()).to.equal('810a' + Buffer.from('plain text').toString('hex'));
+    });
+
+    it('fails with 1009 when a message inflates beyond maxMessageSize', () => {
+      const { connection, events } = open({ deflate: new FakeCodec({ maxMessageSize: 1024 }), maxMessageSize: 1024 });
+      connection.receiveData(clientFrame(2, fakeCompress(Buffer.alloc(100000)), { rsv1: true }));
       expect(events).to.deep.equal([['error', 1009, 'WSS_ERR_MESSAGE_TOO_BIG']]);
+    });
+
+    it('fails with the codec\'s error when it comes later, and reads nothing more', () => {
+      const codec = new FakeCodec({ async: true, maxMessageSize: 1024 });
+      const { connection, events } = open({ deflate: codec });
+      connection.receiveData(Buffer.concat([clientFrame(2, fakeCompress(Buffer.alloc(2000)), { rsv1: true }), clientFrame(1, 'after')]));
+      expect(events).to.deep.equal([]);
+      codec.flush();
+      expect(events).to.deep.equal([['error', 1009, 'WSS_ERR_MESSAGE_TOO_BIG']]);
+      expect(connection.hasFailed).to.equal(true);
     });
 
     it('fails with 1002 on a compressed message when deflate was not negotiated', () => {
@@ -528,11 +575,20 @@ describe('ServerConnection', () => {
       expect(events).to.deep.equal([['error', 1002, 'WSS_ERR_RSV']]);
     });
 
-    it('fails with 1007 on invalid UTF-8 inside a compressed text message', async () => {
-      const { connection, events } = open({ deflate: new PerMessageDeflate(PARAMS) });
-      connection.receiveData(clientFrame(1, compressForClient(hex('c0 80')), { rsv1: true }));
-      await settle();
+    it('fails with 1007 on invalid UTF-8 inside a compressed text message', () => {
+      const { connection, events } = open({ deflate: new FakeCodec() });
+      connection.receiveData(clientFrame(1, fakeCompress(hex('c0 80')), { rsv1: true }));
       expect(events).to.deep.equal([['error', 1007, 'WSS_ERR_INVALID_UTF8']]);
+    });
+
+    it('closes the codec when destroyed, and drops answers that come after', () => {
+      const codec = new FakeCodec({ async: true });
+      const { connection, written } = open({ deflate: codec });
+      connection.send(1, Buffer.from('pending'));
+      connection.destroy();
+      expect(codec.closed).to.equal(true);
+      expect(codec.flush()).to.equal(0);
+      expect(written).to.deep.equal([]);
     });
   });
 });
