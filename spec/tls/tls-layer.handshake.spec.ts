@@ -46,7 +46,7 @@ describe('tls: the handshake, its events and the SSL settings', () => {
       expect(seen).to.have.length(1);
       expect(seen[0]).to.deep.equal({
         connectionId: idOf(server),
-        supportedCipherSuites: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_AES_256_CBC_SHA,TLS_EMPTY_RENEGOTIATION_INFO_SCSV',
+        supportedCipherSuites: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_AES_256_CBC_SHA',
         supportedSignatureAlgs: 'rsa_pss_rsae_sha256,rsa_pkcs1_sha256,ecdsa_secp256r1_sha256',
         certStoreType: 2,
         certStore: '',
