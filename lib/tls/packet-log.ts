@@ -46,13 +46,27 @@ export function describeRecord(direction: 'Received' | 'Sent', type: number, ver
   return `${direction} TLS record: ${name}, version ${version >> 8}.${version & 0xff}, ${length} bytes`;
 }
 
-/** Wraps `socket`; `report` gets one line per record in either direction. */
+/**
+ * Wraps `socket`; `report` gets one line per record in either direction. The socket is read only as
+ * fast as TLS takes the bytes (pulled with read(), never paused or resumed here: the engine's read gate
+ * alone does that).
+ */
 export function packetLoggingStream(socket: Socket, report: (message: string) => void): Duplex {
   const incoming = new RecordScanner();
   const outgoing = new RecordScanner();
+  let wanted = false;
+  const pull = () => {
+    while (wanted) {
+      const chunk = socket.read() as Buffer | null;
+      if (chunk === null) return;
+      incoming.scan(chunk, (type, version, length) => report(describeRecord('Received', type, version, length)));
+      wanted = stream.push(chunk);
+    }
+  };
   const stream: Duplex = new Duplex({
     read() {
-      socket.resume();
+      wanted = true;
+      pull();
     },
     write(chunk: Buffer, _encoding, callback) {
       outgoing.scan(chunk, (type, version, length) => report(describeRecord('Sent', type, version, length)));
@@ -66,10 +80,7 @@ export function packetLoggingStream(socket: Socket, report: (message: string) =>
       callback(error);
     },
   });
-  socket.on('data', (chunk: Buffer) => {
-    incoming.scan(chunk, (type, version, length) => report(describeRecord('Received', type, version, length)));
-    if (!stream.push(chunk)) socket.pause();
-  });
+  socket.on('readable', pull);
   socket.on('end', () => stream.push(null));
   socket.on('close', () => stream.destroy());
   socket.on('error', (error) => stream.destroy(error));

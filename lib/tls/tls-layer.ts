@@ -1,62 +1,53 @@
 /**
  * wss: the TLS step between ConnectionRequest and the HTTP upgrade. For each accepted connection it
- *   1. reads the ClientHello from the TCP socket (DefaultConnectionTimeout bounds the whole handshake),
+ *   1. reads the ClientHello off the TCP socket (hello-reader.ts; DefaultConnectionTimeout, else
+ *      HandshakeTimeout, bounds the whole TLS step),
  *   2. fires SSLConnectionRequest with the offered suites and signature schemes, and takes the
- *      certificate the application names there (or the server's own),
- *   3. hands the socket, ClientHello included, to a node:tls server for that certificate (injected with
- *      the documented `server.emit('connection', socket)`; the TLS servers never listen themselves),
+ *      certificate the application names there, or the server's own (endpoint.ts),
+ *   3. puts the ClientHello back and runs the handshake on a TLSSocket of the connection's own
+ *      (server-socket.ts),
  *   4. on success moves the connection onto the TLS socket, fires SSLClientAuthentication when clients
  *      are asked for certificates, and lets the engine read the upgrade request.
- * SSLStatus reports each step (and every record with LogSSLPackets); failures close the connection and
- * are reported through Log and Error (276). Nothing here runs for plain ws.
+ * From the ClientHello until then reading is held (TlsPeer.holdReading): the events' out-parameters
+ * decide what happens to the bytes behind it. SSLStatus reports each step (and every record with
+ * LogSSLPackets); failures close the connection and are reported through Log and Error (276).
+ * Nothing here runs for plain ws.
  */
-import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
-import { Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import type { CipherNameAndProtocol, TLSSocket } from 'node:tls';
 import { ErrorCode, errorMessage } from '../generated/api';
 import { WSServerError, toServerError } from '../server/errors';
 import type { SSLClientAuthenticationEvent, SSLConnectionRequestEvent } from '../server/events';
-import type { WSConnection } from '../server/ws-connection';
-import type { WSServer } from '../server/ws-server';
 import type { CertificateSelection, SelectedCertificate } from './cert-selection';
-import { credentialsFor, findBySubject, openCertificateStore, type StoreCertificate, type StoreSource } from './cert-store';
+import type { StoreCertificate } from './cert-store';
 import { clientCertificateFields, judgeClientCertificate } from './client-auth';
-import { cipherSuiteNames, highestVersion, parseClientHello, signatureAlgorithmNames, type ClientHello } from './client-hello';
+import { cipherSuiteNames, highestVersion, signatureAlgorithmNames, type ClientHello } from './client-hello';
+import { Endpoints, type Endpoint } from './endpoint';
+import { readClientHello } from './hello-reader';
 import { negotiated, OPENSSL_DEFAULT_GROUPS, versionName, type Negotiated } from './negotiated';
 import { packetLoggingStream } from './packet-log';
+import { startServerHandshake } from './server-socket';
+import type { TlsHost, TlsPeer } from './tls-host';
 import { tlsSettings, type TlsSettings } from './tls-options';
 
 /** What is known of a connection's TLS session, kept for SSLNegotiated*[cid]. */
 interface SessionInfo {
-  hello: ClientHello;
-  certificate: StoreCertificate;
-  settings: TlsSettings;
+  readonly hello: ClientHello;
+  readonly certificate: StoreCertificate;
+  readonly settings: TlsSettings;
+  /** Set once the handshake is done. */
+  socket: TLSSocket | null;
 }
 
-const sessions = new WeakMap<WSConnection, SessionInfo>();
-
-/** What to do when a connection's handshake ends. */
-interface Outcome {
-  secured(socket: TLSSocket): void;
-  failed(error: Error): void;
-}
-
-/** A TLS server for one certificate, and the handshakes it is running. */
-interface Endpoint {
-  readonly server: TlsServer;
-  readonly chosen: SelectedCertificate;
-  /** Handshakes in progress, by the TCP socket's remote address and port (unique while it is open). */
-  readonly pending: Map<string, Outcome>;
-}
+const sessions = new WeakMap<TlsPeer, SessionInfo>();
 
 /**
  * Decides plain or TLS for StartListening (../shared/API-CONTRACT.md, "Plain and TLS"): TLS when a
  * certificate was asked for, UseSSL=true|false forcing either. Throws the reference's 27x error when the
  * certificate cannot be used, 282 when TLS is forced without one, 608 for a bad SSL setting.
  */
-export function prepareTls(server: WSServer, selection: CertificateSelection): TlsLayer | null {
-  const mode = server.settings.str('UseSSL').trim().toLowerCase();
+export function prepareTls(host: TlsHost, selection: CertificateSelection): TlsLayer | null {
+  const mode = host.settings.str('UseSSL').trim().toLowerCase();
   if (mode === 'false') return null;
   if (!selection.requested) {
     if (mode !== 'true') return null;
@@ -66,237 +57,191 @@ export function prepareTls(server: WSServer, selection: CertificateSelection): T
     );
   }
   const chosen = selection.resolve()!;
-  const settings = tlsSettings(server.settings, server.sslAuthenticateClients);
-  const layer = new TlsLayer(server, selection, chosen, settings);
-  for (const note of settings.notes) server.log(0, 1, note, 'Info');
-  server.log(0, 1, `TLS with the certificate "${chosen.certificate.subject}".`, 'Info');
+  const settings = tlsSettings(host.settings, host.sslAuthenticateClients);
+  const layer = new TlsLayer(host, selection, chosen, settings);
+  for (const note of settings.notes) host.log(0, 1, note, 'Info');
+  host.log(0, 1, `TLS with the certificate "${chosen.certificate.subject}".`, 'Info');
   return layer;
 }
 
-export class TlsLayer {
-  private readonly endpoints = new Map<string, Endpoint>();
-  private readonly deadlineSeconds: number;
+/** One connection's way through the TLS step: its deadline, and whether it has ended. */
+class Attempt {
+  done = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** Stops what still listens to the TCP socket for this attempt. */
+  stopReading: () => void = noop;
 
   constructor(
-    private readonly server: WSServer,
+    private readonly layer: TlsLayer,
+    readonly peer: TlsPeer,
+    deadlineSeconds: number,
+  ) {
+    if (deadlineSeconds > 0) {
+      this.timer = setTimeout(() => this.fail(`TLS handshake timed out after ${deadlineSeconds} s.`, null), deadlineSeconds * 1000);
+      this.timer.unref?.();
+    }
+  }
+
+  finish(): void {
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.stopReading();
+  }
+
+  /** Closes the connection, saying why in SSLStatus and Log, and in Error when `code` is given. */
+  fail(message: string, code: number | null): void {
+    if (this.done) return;
+    this.finish();
+    this.layer.report(this.peer.connectionId, message, code);
+    this.peer.destroy();
+  }
+}
+
+export class TlsLayer {
+  private readonly endpoints: Endpoints;
+  private readonly deadlineSeconds: number;
+  private readonly keyLog: ((line: Buffer) => void) | undefined;
+
+  constructor(
+    private readonly host: TlsHost,
     private readonly selection: CertificateSelection,
     chosen: SelectedCertificate,
     private readonly settings: TlsSettings,
   ) {
-    const idle = server.settings.int('DefaultConnectionTimeout');
-    this.deadlineSeconds = idle > 0 ? idle : server.settings.int('HandshakeTimeout');
-    // Build the default endpoint now: an error in the options shows at StartListening.
-    this.endpoint('', chosen);
+    const idle = host.settings.int('DefaultConnectionTimeout');
+    this.deadlineSeconds = idle > 0 ? idle : host.settings.int('HandshakeTimeout');
+    // The server's own context is made now: an error in the options shows at StartListening.
+    this.endpoints = new Endpoints(selection, chosen, settings);
+    this.keyLog = settings.keyLogFile === '' ? undefined : keyLogWriter(host, settings.keyLogFile);
   }
 
   /** Runs the TLS handshake of an accepted connection; `proceed` continues with the HTTP upgrade. */
-  begin(connection: WSConnection, proceed: () => void): void {
-    const raw = connection.rawSocket;
-    const id = connection.connectionId;
-    const chunks: Buffer[] = [];
-    let timer: NodeJS.Timeout | null = null;
-    const state = { done: false };
-    const finish = () => {
-      state.done = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
+  begin(peer: TlsPeer, proceed: () => void): void {
+    const raw = peer.rawSocket;
+    const attempt = new Attempt(this, peer, this.deadlineSeconds);
+    const ended = () => attempt.finish();
+    raw.once('close', ended);
+    const stopHello = readClientHello(raw, (reading) => {
+      peer.holdReading(true);
+      if (reading.status === 'invalid') return attempt.fail(`Not a TLS connection: ${reading.reason}.`, null);
+      this.requestCertificate(attempt, reading.hello, reading.bytes, proceed);
+    });
+    attempt.stopReading = () => {
+      stopHello();
+      raw.off('close', ended);
     };
-    const fail = (message: string, code: number | null) => {
-      if (state.done) return;
-      finish();
-      this.status(id, message);
-      this.server.log(id, 1, message, 'Error');
-      if (code !== null) this.server.reportError(id, code, `${errorMessage(code)} ${message}`);
-      connection.destroy();
-    };
-    if (this.deadlineSeconds > 0) {
-      timer = setTimeout(() => fail(`TLS handshake timed out after ${this.deadlineSeconds} s.`, null), this.deadlineSeconds * 1000);
-      timer.unref?.();
-    }
-    raw.once('close', finish);
-
-    let received = 0;
-    let needed = 1;
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      received += chunk.length;
-      // Look again only once a whole record may be there: tiny chunks cost no repeated parsing.
-      if (received < needed) return;
-      const bytes = chunks.length === 1 ? chunk : Buffer.concat(chunks);
-      chunks.length = 0;
-      chunks.push(bytes);
-      const result = parseClientHello(bytes);
-      if (result.status === 'incomplete') {
-        needed = result.needed;
-        return;
-      }
-      raw.off('data', onData);
-      raw.pause();
-      if (result.status === 'invalid') return fail(`Not a TLS connection: ${result.reason}.`, null);
-      const hello = result.hello;
-      this.status(id, `ClientHello received: up to ${versionName(versionString(highestVersion(hello)))}, ${hello.cipherSuites.length} cipher suites${hello.serverName ? `, server name ${hello.serverName}` : ''}.`);
-      const event: SSLConnectionRequestEvent = {
-        connectionId: id,
-        supportedCipherSuites: cipherSuiteNames(hello),
-        supportedSignatureAlgs: signatureAlgorithmNames(hello),
-        certStoreType: this.selection.storeType,
-        certStore: '',
-        certPassword: '',
-        certSubject: '',
-      };
-      this.server.dispatchHeld('SSLConnectionRequest', event, () => {
-        if (state.done || raw.destroyed) return;
-        let endpoint: Endpoint;
-        try {
-          endpoint = this.endpointFor(event);
-        } catch (error) {
-          const failure = toServerError(error, ErrorCode.CannotAcquireCredentials);
-          const detail = failure.message.slice(errorMessage(failure.code).length).trim();
-          return fail(`The certificate chosen in SSLConnectionRequest cannot be used: ${detail}`, failure.code);
-        }
-        sessions.set(connection, { hello, certificate: endpoint.chosen.certificate, settings: this.settings });
-        if (endpoint !== this.endpoints.get('')) this.status(id, `Using the certificate "${endpoint.chosen.certificate.subject}".`);
-        raw.unshift(bytes);
-        this.handshake(connection, endpoint, state, finish, fail, proceed);
-      });
-    };
-    raw.on('data', onData);
-    raw.resume();
+    // The ClientHello is needed before anything can be decided.
+    peer.holdReading(false);
   }
 
-  /** Hands the socket to the TLS server of `endpoint` and waits for the outcome. */
-  private handshake(
-    connection: WSConnection,
-    endpoint: Endpoint,
-    state: { done: boolean },
-    finish: () => void,
-    fail: (message: string, code: number | null) => void,
-    proceed: () => void,
-  ): void {
-    const raw = connection.rawSocket;
-    const id = connection.connectionId;
-    const secured = (socket: TLSSocket) => {
-      if (state.done) return void socket.destroy();
-      finish();
-      connection.useSocket(socket);
-      const cipher = socket.getCipher();
-      this.status(id, `Handshake complete: ${versionName(socket.getProtocol())}, ${cipher.standardName ?? cipher.name}.`);
-      this.server.log(id, 1, `TLS established (${versionName(socket.getProtocol())}, ${cipher.standardName ?? cipher.name}).`, 'Info');
-      if (this.settings.options.requestCert) this.authenticate(connection, socket, proceed);
-      else proceed();
+  /** SSLConnectionRequest: the application sees the offer and may name the certificate for this client. */
+  private requestCertificate(attempt: Attempt, hello: ClientHello, bytes: Buffer, proceed: () => void): void {
+    const { peer } = attempt;
+    const id = peer.connectionId;
+    this.status(id, `ClientHello received: up to ${versionName(versionString(highestVersion(hello)))}, ${hello.cipherSuites.length} cipher suites${hello.serverName ? `, server name ${hello.serverName}` : ''}.`);
+    const event: SSLConnectionRequestEvent = {
+      connectionId: id,
+      supportedCipherSuites: cipherSuiteNames(hello),
+      supportedSignatureAlgs: signatureAlgorithmNames(hello),
+      certStoreType: this.selection.storeType,
+      certStore: '',
+      certPassword: '',
+      certSubject: '',
     };
-    const failed = (error: Error) => fail(`TLS handshake failed: ${describeTlsError(error)}`, ErrorCode.SSLHandshakeError);
-
-    if (this.settings.logPackets) {
-      // A private TLS server per connection: the stream in between hides the socket's address.
-      const server = this.createServer(endpoint.chosen.credentials);
-      server.on('secureConnection', secured);
-      server.on('tlsClientError', failed);
-      server.emit('connection', packetLoggingStream(raw, (message) => this.status(id, message)));
-      return;
-    }
-    const key = `${raw.remoteAddress}|${raw.remotePort}`;
-    const outcome: Outcome = { secured, failed };
-    endpoint.pending.set(key, outcome);
-    raw.once('close', () => {
-      if (endpoint.pending.get(key) === outcome) endpoint.pending.delete(key);
+    this.host.dispatchHeld('SSLConnectionRequest', event, () => {
+      if (attempt.done || peer.rawSocket.destroyed) return;
+      let endpoint: Endpoint;
+      try {
+        endpoint = this.endpoints.forRequest(event);
+      } catch (error) {
+        const failure = toServerError(error, ErrorCode.CannotAcquireCredentials);
+        const detail = failure.message.slice(errorMessage(failure.code).length).trim();
+        return attempt.fail(`The certificate chosen in SSLConnectionRequest cannot be used: ${detail}`, failure.code);
+      }
+      if (endpoint !== this.endpoints.own) this.status(id, `Using the certificate "${endpoint.chosen.certificate.subject}".`);
+      const session: SessionInfo = { hello, certificate: endpoint.chosen.certificate, settings: this.settings, socket: null };
+      sessions.set(peer, session);
+      // TLS reads the ClientHello again, and whatever came behind it.
+      peer.rawSocket.unshift(bytes);
+      this.handshake(attempt, endpoint, session, proceed);
     });
-    endpoint.server.emit('connection', raw);
+  }
+
+  /** The handshake on the connection's own TLS socket. */
+  private handshake(attempt: Attempt, endpoint: Endpoint, session: SessionInfo, proceed: () => void): void {
+    const { peer } = attempt;
+    const id = peer.connectionId;
+    const raw = peer.rawSocket;
+    const transport = this.settings.logPackets ? packetLoggingStream(raw, (message) => this.status(id, message)) : raw;
+    startServerHandshake(transport, endpoint, this.settings, this.keyLog, {
+      secured: (socket, verifyError) => {
+        if (attempt.done) return void socket.destroy();
+        attempt.finish();
+        session.socket = socket;
+        peer.useSocket(socket);
+        const cipher = socket.getCipher();
+        const version = versionName(socket.getProtocol());
+        this.status(id, `Handshake complete: ${version}, ${cipher.standardName ?? cipher.name}.`);
+        this.host.log(id, 1, `TLS established (${version}, ${cipher.standardName ?? cipher.name}).`, 'Info');
+        if (this.settings.options.requestCert) this.authenticate(peer, socket, verifyError, proceed);
+        else this.admit(peer, proceed);
+      },
+      failed: (error) => attempt.fail(`TLS handshake failed: ${describeTlsError(error)}`, ErrorCode.SSLHandshakeError),
+      // The engine hears of the close from the TCP socket; there is nothing to add.
+      closed: () => attempt.finish(),
+    });
   }
 
   /** SSLClientAuthentication: the application decides; a refused client never reaches the upgrade. */
-  private authenticate(connection: WSConnection, socket: TLSSocket, proceed: () => void): void {
-    const id = connection.connectionId;
+  private authenticate(peer: TlsPeer, socket: TLSSocket, verifyError: string | null, proceed: () => void): void {
+    const id = peer.connectionId;
     const chain = peerChain(socket);
-    const verdict = judgeClientCertificate(chain.length > 0, socket.authorized ? null : String(socket.authorizationError ?? 'CERT_UNTRUSTED'), this.settings.securityFlags);
+    const verdict = judgeClientCertificate(chain.length > 0, verifyError, this.settings.securityFlags);
     const fields = clientCertificateFields(chain, this.settings.includeCertChain);
     const event: SSLClientAuthenticationEvent = { connectionId: id, ...fields, status: verdict.status, accept: verdict.accept };
     this.status(id, `Client certificate: ${fields.certSubject || '(none)'}: ${verdict.status}`);
-    this.server.dispatchHeld('SSLClientAuthentication', event, () => {
+    this.host.dispatchHeld('SSLClientAuthentication', event, () => {
       if (socket.destroyed) return;
-      if (event.accept) return proceed();
+      if (event.accept) return this.admit(peer, proceed);
       this.status(id, 'Client certificate refused: closing the connection.');
-      this.server.log(id, 1, `Client certificate refused (${verdict.status}).`, 'Info');
-      connection.destroy();
+      this.host.log(id, 1, `Client certificate refused (${verdict.status}).`, 'Info');
+      peer.destroy();
     });
   }
 
-  /** The endpoint for SSLConnectionRequest's out-parameters: the server's own unless they name another. */
-  private endpointFor(event: SSLConnectionRequestEvent): Endpoint {
-    const store = String(event.certStore ?? '');
-    const subject = String(event.certSubject ?? '');
-    if (store === '' && subject === '') return this.endpoints.get('')!;
-    const source: StoreSource = {
-      type: Number(event.certStoreType),
-      store: store === '' ? this.selection.store : store,
-      password: store === '' ? String(event.certPassword || this.selection.password) : String(event.certPassword ?? ''),
-    };
-    const wanted = subject === '' ? '*' : subject;
-    const key = createHash('sha256').update(`${source.type}\0${source.store}\0${source.password}\0${wanted}`).digest('hex');
-    const known = this.endpoints.get(key);
-    if (known) return known;
-    const opened = openCertificateStore(source);
-    const found = findBySubject(opened, wanted);
-    if (!found) {
-      throw new WSServerError(ErrorCode.CannotFindCertificate, `${errorMessage(ErrorCode.CannotFindCertificate)} No certificate matches the subject "${wanted}".`);
-    }
-    return this.endpoint(key, { certificate: found, credentials: credentialsFor(opened, found) });
+  /** The TLS step is over: input goes on to the engine, which reads the upgrade request. */
+  private admit(peer: TlsPeer, proceed: () => void): void {
+    peer.holdReading(false);
+    proceed();
   }
 
-  private endpoint(key: string, chosen: SelectedCertificate): Endpoint {
-    const server = this.createServer(chosen.credentials);
-    const pending = new Map<string, Outcome>();
-    const take = (socket: TLSSocket): Outcome | undefined => {
-      const key = `${socket.remoteAddress}|${socket.remotePort}`;
-      const outcome = pending.get(key);
-      pending.delete(key);
-      return outcome;
-    };
-    server.on('secureConnection', (socket: TLSSocket) => {
-      const outcome = take(socket);
-      if (outcome) outcome.secured(socket);
-      else socket.destroy();
-    });
-    server.on('tlsClientError', (error: Error, socket: TLSSocket) => take(socket)?.failed(error));
-    const endpoint: Endpoint = { server, chosen, pending };
-    this.endpoints.set(key, endpoint);
-    return endpoint;
-  }
-
-  private createServer(credentials: { key: string; cert: string }): TlsServer {
-    const options: TlsOptions = {
-      ...this.settings.options,
-      key: credentials.key,
-      cert: credentials.cert,
-      // The layer's own timer bounds the handshake (DefaultConnectionTimeout); node's default is 120 s.
-      handshakeTimeout: 0x7fffffff,
-    };
-    let server: TlsServer;
-    try {
-      server = new TlsServer(options);
-    } catch (error) {
-      throw new WSServerError(ErrorCode.CannotAcquireCredentials, `${errorMessage(ErrorCode.CannotAcquireCredentials)} ${(error as Error).message}`);
-    }
-    const keyLog = this.settings.keyLogFile;
-    if (keyLog !== '') {
-      let reported = false;
-      server.on('keylog', (line: Buffer) => {
-        try {
-          // SSLKEYLOGFILE format, appended (never truncated), one line per secret.
-          appendFileSync(keyLog, line);
-        } catch (error) {
-          if (!reported) this.server.log(0, 1, `SSLKeyLogFile ${keyLog} cannot be written: ${(error as Error).message}`, 'Error');
-          reported = true;
-        }
-      });
-    }
-    return server;
+  /** @internal A failed attempt's report: SSLStatus and Log, and Error when `code` is given. */
+  report(connectionId: number, message: string, code: number | null): void {
+    this.status(connectionId, message);
+    this.host.log(connectionId, 1, message, 'Error');
+    if (code !== null) this.host.reportError(connectionId, code, `${errorMessage(code)} ${message}`);
   }
 
   private status(connectionId: number, message: string): void {
-    this.server.dispatchEvent('SSLStatus', { connectionId, message });
+    this.host.dispatchEvent('SSLStatus', { connectionId, message });
   }
 }
+
+/** SSLKeyLogFile: appends each secret in SSLKEYLOGFILE format (never truncates); one complaint at most. */
+function keyLogWriter(host: TlsHost, file: string): (line: Buffer) => void {
+  let reported = false;
+  return (line) => {
+    try {
+      appendFileSync(file, line);
+    } catch (error) {
+      if (!reported) host.log(0, 1, `SSLKeyLogFile ${file} cannot be written: ${(error as Error).message}`, 'Error');
+      reported = true;
+    }
+  };
+}
+
+function noop(): void {}
 
 /** The certificates the client sent, leaf first, as DER. */
 function peerChain(socket: TLSSocket): Buffer[] {
@@ -325,16 +270,17 @@ function describeTlsError(error: Error): string {
 /**
  * SSLNegotiated*[ConnectionId]: '' for a plain connection or before the TLS handshake finished.
  */
-export function negotiatedSetting(connection: WSConnection, name: string): string | undefined {
+export function negotiatedSetting(peer: TlsPeer, name: string): string | undefined {
   const key = NEGOTIATED_KEYS[name];
   if (!key) return undefined;
-  const info = sessions.get(connection);
-  const socket = connection.rawSocket as Partial<TLSSocket> & Socket;
-  if (!info || typeof socket.getCipher !== 'function' || !socket.encrypted) return key === 'cipherStrength' || key === 'keyExchangeStrength' ? '0' : '';
-  const cipher = socket.getCipher();
+  const info = sessions.get(peer);
+  const socket = info?.socket;
+  // Node answers null once the socket has closed, whatever its types say.
+  const cipher = socket ? (socket.getCipher() as CipherNameAndProtocol | null) : null;
+  if (!info || !socket || !cipher) return key === 'cipherStrength' || key === 'keyExchangeStrength' ? '0' : '';
   const details = info.certificate.x509.publicKey.asymmetricKeyDetails;
   const result = negotiated({
-    protocol: socket.getProtocol!() ?? null,
+    protocol: socket.getProtocol() ?? null,
     suite: cipher.standardName ?? cipher.name,
     hello: info.hello,
     serverGroups: info.settings.groups ?? OPENSSL_DEFAULT_GROUPS,

@@ -1,4 +1,5 @@
 /** Helpers for the wss specs: TLS servers on loopback, `ws` and node:tls clients, always cleaned up. */
+import { connect as netConnect, createServer as netServer, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import type { SettingValue } from '../../lib/server/settings';
@@ -107,6 +108,28 @@ export function handshake(port: number, options: ConnectionOptions = {}): Promis
 /** Client certificate options for node:tls / ws. */
 export function clientCertificate(name: 'client' | 'client-expired' | 'client-other'): { key: string; cert: string } {
   return { key: fixtureText(`${name}.key`), cert: fixtureText(`${name}.crt`) };
+}
+
+/**
+ * Both ends of one loopback TCP connection: the server's end as the engine gets it (paused, nothing
+ * read), and the client's. Both are destroyed by cleanUp().
+ */
+export function tcpPair(): Promise<{ accepted: Socket; client: Socket }> {
+  return new Promise((resolve, reject) => {
+    const listener = netServer({ pauseOnConnect: true }, (accepted) => {
+      listener.close();
+      clients.add(accepted);
+      accepted.on('error', () => undefined);
+      resolve({ accepted, client });
+    });
+    let client: Socket;
+    listener.once('error', reject);
+    listener.listen(0, '127.0.0.1', () => {
+      client = netConnect((listener.address() as { port: number }).port, '127.0.0.1');
+      clients.add(client);
+      client.on('error', () => undefined);
+    });
+  });
 }
 
 export { rejection } from '../helpers/engine';
