@@ -99,7 +99,8 @@ export class Dispatcher {
   handlerFailed(name: string, event: unknown, error: unknown): void {
     const id = typeof event === 'object' && event !== null ? ((event as { connectionId?: number }).connectionId ?? 0) : 0;
     const detail = error instanceof Error ? error.message : String(error);
-    // A Log handler that throws must not be told about it through Log again.
+    // A Log handler that throws must not be told about it through Log again. (The Log event is built
+    // here rather than through Logger, which sits above the dispatcher and uses it.)
     if (name !== 'Log' && this.settings.values.LogLevel >= 1) {
       this.dispatchEvent('Log', { connectionId: id, logLevel: 1, message: `The ${name} handler threw: ${detail}`, logType: 'Error' });
     }
@@ -135,10 +136,6 @@ export class Dispatcher {
   /** ProcessIdleEvents turned on: what was queued fires on the next turn. */
   switchedToImmediate(): void {
     if (this.queue.length > 0) setImmediate(() => this.drain());
-  }
-
-  clear(): void {
-    this.queue.clear();
   }
 }
 

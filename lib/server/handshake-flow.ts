@@ -23,7 +23,7 @@ export function beginHandshake(connection: ConnectionBase): void {
   connection.handshake = handshake;
   const deadline = values.HandshakeTimeout;
   // Slowloris: a client that sends half a request and waits is dropped at the deadline.
-  if (deadline > 0) handshake.timer = setTimeout(handshakeTimedOut, deadline * 1000, connection);
+  if (deadline > 0) handshake.timer = setTimeout(handshakeTimeout, deadline * 1000, connection);
   const idle = values.DefaultConnectionTimeout;
   if (idle > 0) {
     connection.driver.setIdleTimeout(idle * 1000);
@@ -144,8 +144,4 @@ export function rejectHandshake(connection: ConnectionBase, status: number, head
   connection.handshake = null;
   connection.stage = Phase.Closed;
   connection.driver.endWith(rejectResponse(status, headers));
-}
-
-function handshakeTimedOut(connection: ConnectionBase): void {
-  handshakeTimeout(connection);
 }

@@ -20,7 +20,7 @@ import { Opcode } from '../protocol/constants';
 import { CertificateSelection } from '../tls/cert-selection';
 import { prepareTls } from '../tls/tls-layer';
 import { Acceptor } from './acceptor';
-import { config, VERSION } from './config';
+import { config } from './config';
 import { Dispatcher } from './dispatcher';
 import type { EngineContext } from './engine-context';
 import { WSServerError, toServerError } from './errors';
@@ -437,6 +437,3 @@ function checkInteger(value: unknown, min: number, max: number): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new WSServerError(ErrorCode.InvalidValue);
   return n;
 }
-
-// VERSION is re-exported above for lib/index.ts and the compat faces.
-void VERSION;

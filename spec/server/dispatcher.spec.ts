@@ -133,17 +133,6 @@ describe('Dispatcher', () => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(seen).to.deep.equal([4]);
     });
-
-    it('clear() drops what is queued', async () => {
-      const { emitter, dispatcher } = setup({ ProcessIdleEvents: false, SelectWaitMillis: 0 });
-      const listener = sinon.spy();
-      emitter.on('Connected', listener);
-      dispatcher.dispatchEvent('Connected', { connectionId: 1 });
-      dispatcher.clear();
-      expect(dispatcher.queued).to.equal(0);
-      await dispatcher.doEvents();
-      expect(listener.called).to.equal(false);
-    });
   });
 
   describe('dispatchHeld', () => {
