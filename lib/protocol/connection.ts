@@ -37,6 +37,12 @@ export interface ConnectionHandler {
   onPeerClose(code: number, reason: string): void;
   /** The peer broke the protocol; nothing more is read. Call fail() to send the close frame. */
   onProtocolError(error: ProtocolError): void;
+  /**
+   * The codec answered asynchronously: input stops being parsed until it is done (busy=true), and goes
+   * on again (busy=false). The owner should stop reading its socket meanwhile, or everything the peer
+   * sends behind a large compressed message is buffered without limit.
+   */
+  onInflating?(busy: boolean): void;
 }
 
 export interface ConnectionOptions {
@@ -224,6 +230,8 @@ export class ServerConnection implements FrameHandler {
     let done = false;
     this.deflate!.decompress(data, last, (error, result) => {
       done = true;
+      // The owner's hold is lifted whatever follows, so a failure here cannot leave it set.
+      if (!synchronous) this.handler.onInflating?.(false);
       if (this.failed || this.closeReceived) return;
       try {
         if (error) throw error;
@@ -242,6 +250,7 @@ export class ServerConnection implements FrameHandler {
     if (!done) {
       this.inflating = true;
       this.parser.pause();
+      this.handler.onInflating?.(true);
     }
   }
 

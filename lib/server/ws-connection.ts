@@ -226,6 +226,11 @@ export class WSConnection extends ConnectionBase {
     protocolFailed(this, error);
   }
 
+  /** The core waits for a background inflate: what the peer sends meanwhile stays in the kernel. */
+  onInflating(busy: boolean): void {
+    this.driver.gate.set(ReadHold.Inflate, busy);
+  }
+
   inputQueued(bytes: number): void {
     inputQueued(this, bytes);
   }

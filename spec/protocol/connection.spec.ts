@@ -17,8 +17,10 @@ type Seen =
 function open(options: ConnectionOptions = {}) {
   const events: Seen[] = [];
   const written: Buffer[] = [];
+  const inflating: boolean[] = [];
   const handler: ConnectionHandler = {
     write: (data) => written.push(Buffer.from(data)),
+    onInflating: (busy) => inflating.push(busy),
     onData: (opcode, data, first, last) => events.push(['data', opcode, data.toString('latin1'), first, last]),
     onPing: (payload) => events.push(['ping', payload.toString()]),
     onPong: (payload) => events.push(['pong', payload.toString()]),
@@ -31,7 +33,7 @@ function open(options: ConnectionOptions = {}) {
   const errors: ProtocolError[] = [];
   const connection = new ServerConnection(handler, options);
   const output = () => Buffer.concat(written).toString('hex');
-  return { connection, events, written, errors, output };
+  return { connection, events, written, errors, output, inflating };
 }
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
@@ -471,6 +473,28 @@ describe('ServerConnection', () => {
         ['ping', 'p'],
         ['data', 1, 'Hello, fragmented world', true, true],
       ]);
+    });
+
+    it('tells its owner when a background inflate starts and ends (onInflating), and only then', () => {
+      const codec = new FakeCodec({ async: true });
+      const { connection, events, inflating } = open({ deflate: codec });
+      connection.receiveData(clientFrame(1, fakeCompress('one'), { rsv1: true }));
+      expect(inflating).to.deep.equal([true]);
+      codec.flush();
+      expect([inflating, events]).to.deep.equal([[true, false], [['data', 1, 'one', true, true]]]);
+      // An answer given before decompress() returns is no pause at all: nothing is reported.
+      const sync = open({ deflate: new FakeCodec() });
+      sync.connection.receiveData(clientFrame(1, fakeCompress('two'), { rsv1: true }));
+      expect([sync.inflating, sync.events.length]).to.deep.equal([[], 1]);
+    });
+
+    it('lifts the inflate hold even when the answer fails the connection', () => {
+      const codec = new FakeCodec({ async: true, maxMessageSize: 2 });
+      const { connection, errors, inflating } = open({ deflate: codec, maxMessageSize: 2 });
+      connection.receiveData(clientFrame(1, fakeCompress('too long'), { rsv1: true }));
+      codec.flush();
+      expect(inflating).to.deep.equal([true, false]);
+      expect(errors.map((e) => e.closeCode)).to.deep.equal([1009]);
     });
 
     it('keeps reading suspended after an answer while AcceptData is off (suspend)', () => {

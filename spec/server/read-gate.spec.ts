@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 import { ReadGate, ReadHold, describeHolds } from '../../lib/server/read-gate';
 import { RawClient } from '../helpers/raw-client';
 import { cleanup, doEventsLoop, rawConnection, track } from '../helpers/engine';
@@ -160,6 +161,34 @@ describe('read gate on a connection', () => {
     expect((await response).status).to.equal(101);
     await server.doEvents();
     await opened;
+  });
+
+  it('a message inflated in the background holds reading (Inflate); what follows comes after it, in order', async () => {
+    const { server, port } = await startServer({ config: { MaxMessageSize: 64 * 1024 * 1024 } });
+    // [bytes, pieces] per message: the large one may come in pieces as it is inflated.
+    const seen: Array<[number, number]> = [];
+    let bytes = 0;
+    let pieces = 0;
+    server.on('DataIn', (e) => {
+      bytes += e.textB.length;
+      pieces++;
+      if (!e.eom) return;
+      seen.push([bytes, pieces]);
+      bytes = pieces = 0;
+    });
+    const { client, connection } = await rawConnection(server, port, { extensions: 'permessage-deflate' });
+    const sets = sinon.spy(connection.driver.gate, 'set');
+    // 8 MiB of text that compresses well: far above what the codec inflates synchronously.
+    const plain = Buffer.alloc(8 * 1024 * 1024, 'abcdefgh');
+    const compressed = deflateRawSync(plain, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    client.sendFrame(1, compressed.subarray(0, compressed.length - 4), { rsv1: true });
+    for (let i = 0; i < 5; i++) client.sendText(`after${i}`);
+    await eventually(() => seen.length === 6, 10000, 'the large message and the five behind it');
+    const inflateCalls = sets.getCalls().filter((call) => call.args[0] === ReadHold.Inflate).map((call) => call.args[1]);
+    expect(inflateCalls[0]).to.equal(true);
+    expect(inflateCalls.at(-1)).to.equal(false);
+    expect(seen.map(([size]) => size)).to.deep.equal([plain.length, ...Array.from({ length: 5 }, (_, i) => `after${i}`.length)]);
+    expect(connection.driver.gate.isHeld(ReadHold.Inflate)).to.equal(false);
   });
 
   it('a peer close ends reading (Ended)', async () => {
