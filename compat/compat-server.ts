@@ -20,7 +20,7 @@ export const DONE: Promise<number> = Promise.resolve(0);
 export class CompatServer {
   readonly server = new WSServer({ config: { ProcessIdleEvents: false } });
   private readonly state: PropertyState = { runtimeLicense: '' };
-  private readonly listeners = new Map<number, (event: Record<string, unknown>) => void>();
+  private readonly listeners = new Map<number, (event: Record<string, unknown>) => unknown>();
   lastErrorCode = 0;
   lastError = '';
 
@@ -214,17 +214,19 @@ function sendDataNow(server: WSServer, connection: WSConnection, data: unknown):
 
 /**
  * The engine listener that calls a compat callback: builds the params object and, for events with
- * out-parameters, reads them back once the callback returned (the rest need no second pass).
+ * out-parameters, reads them back once the callback returned (the rest need no second pass). The
+ * callback's result is passed on, so that an async handler whose promise rejects is caught by the
+ * engine (captureRejections: the Error event, 615) instead of being an unhandled rejection.
  */
-function listenerFor(binding: EventBinding, callback: EventCallback): (event: Record<string, unknown>) => void {
+function listenerFor(binding: EventBinding, callback: EventCallback): (event: Record<string, unknown>) => unknown {
   const toParams = binding.toParams;
   if (binding.outs.length === 0) {
-    return (event) => {
-      callback(toParams(event));
-    };
+    return (event) => callback(toParams(event));
   }
   return (event) => {
     const params = toParams(event);
-    readBack(binding, event, params, callback(params));
+    const returned = callback(params);
+    readBack(binding, event, params, returned);
+    return returned;
   };
 }
