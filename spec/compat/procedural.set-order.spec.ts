@@ -28,7 +28,7 @@ describe('procedural set: the vendor include order', () => {
     expect(api.ipworksssl_wsserver_get(res, PropertyId.WSConnectionTimeout, a)).to.equal(0);
     // A value that names no connection, or can never be one, is refused.
     expect(api.ipworksssl_wsserver_set(res, PropertyId.WSConnectionTimeout, 987654, a)).to.equal(ErrorCode.InvalidConnectionId);
-    expect(api.ipworksssl_wsserver_set(res, PropertyId.WSConnectionAcceptData, false, a)).to.equal(ErrorCode.InvalidConnectionId);
+    expect(api.ipworksssl_wsserver_set(res, PropertyId.WSConnectionAcceptData, false as unknown as number, a)).to.equal(ErrorCode.InvalidConnectionId);
     expect(api.ipworksssl_wsserver_set(res, PropertyId.WSConnectionDataToSend, 'hello', a)).to.equal(ErrorCode.InvalidConnectionId);
     for (const client of clients) client.destroy();
   });
