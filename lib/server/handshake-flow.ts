@@ -124,6 +124,8 @@ function completeHandshake(connection: ConnectionBase, event: WebSocketOpenReque
     maxMessageSize: values.MaxMessageSize,
     maxFrameSize: values.MaxFrameSize,
     bufferMessages: values.BufferMessage,
+    // The reply to the peer's close waits for the events queued before it (closing.ts, peerClosed).
+    ownerRepliesToClose: true,
   });
   connection.core = core;
   // AcceptData=false set before the handshake completed holds the first frames too.
