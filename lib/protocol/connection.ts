@@ -92,6 +92,8 @@ export class ServerConnection implements FrameHandler {
   private closeSent = false;
   private closeReceived = false;
   private peerCloseCode: number = CloseCode.NoStatus;
+  /** The payload of the latest ping not answered yet (see receivePing). */
+  private pendingPong: Buffer | null = null;
   private readonly ownerRepliesToClose: boolean;
   private failed = false;
   private suspended = false;
@@ -183,6 +185,7 @@ export class ServerConnection implements FrameHandler {
     } catch (error) {
       this.protocolError(error);
     }
+    this.sendPendingPong();
   }
 
   /** FrameHandler: a new frame begins. */
@@ -293,6 +296,7 @@ export class ServerConnection implements FrameHandler {
     } catch (error) {
       this.protocolError(error);
     }
+    this.sendPendingPong();
   }
 
   /** Checks a piece of message data and hands it on. */
@@ -339,9 +343,21 @@ export class ServerConnection implements FrameHandler {
 
   private receivePing(payload: Buffer): void {
     // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response … with
-    // identical Application data", unless it already sent a close frame.
-    if (!this.closeSent) this.enqueueFrame(controlFrame(Opcode.Pong, payload));
+    // identical Application data", unless it already sent a close frame — and §5.5.3 lets it answer
+    // only the most recent of several pings. The pong waits until the end of the chunk being parsed or
+    // until anything else is sent, whichever comes first, so a chunk full of pings costs one pong, not
+    // one per ping (a peer that pings and never reads cannot make the output grow as it sends), while
+    // a pong still goes out before whatever is sent after its ping.
+    if (!this.closeSent) this.pendingPong = Buffer.from(payload);
     this.handler.onPing(payload);
+  }
+
+  /** Sends the pong owed for the latest ping, if any (before any close frame). */
+  private sendPendingPong(): void {
+    const payload = this.pendingPong;
+    if (payload === null) return;
+    this.pendingPong = null;
+    if (!this.closeSent) this.enqueueFrame(controlFrame(Opcode.Pong, payload));
   }
 
   private receiveClose(payload: Buffer): void {
@@ -361,6 +377,7 @@ export class ServerConnection implements FrameHandler {
    */
   replyToClose(): void {
     if (!this.closeReceived) return;
+    this.sendPendingPong();
     if (!this.closeSent) {
       this.closeSent = true;
       const code = this.peerCloseCode;
@@ -387,6 +404,8 @@ export class ServerConnection implements FrameHandler {
   /** Sends one whole message (Text or Binary), compressed when negotiated and above the threshold. */
   send(opcode: number, data: Buffer): void {
     this.assertCanSend();
+    // What is sent after a ping goes after its pong (the order a peer sees, RFC 6455 §5.5.2).
+    this.sendPendingPong();
     if (this.partialOpcode !== 0) throw new Error('a message sent in parts is still open');
     const deflate = this.deflate;
     if (deflate && data.length >= deflate.threshold) {
@@ -420,6 +439,7 @@ export class ServerConnection implements FrameHandler {
    */
   sendPart(opcode: number, data: Buffer, last: boolean): void {
     this.assertCanSend();
+    this.sendPendingPong();
     const first = this.partialOpcode === 0;
     if (!first && opcode !== this.partialOpcode) throw new Error('a message sent in parts is still open');
     this.partialOpcode = last ? 0 : opcode;
@@ -451,12 +471,14 @@ export class ServerConnection implements FrameHandler {
 
   ping(payload: Buffer = EMPTY): void {
     this.assertCanSend();
+    this.sendPendingPong();
     if (payload.length > 125) throw new RangeError('a ping payload is at most 125 bytes');
     this.enqueueFrame(controlFrame(Opcode.Ping, payload));
   }
 
   pong(payload: Buffer = EMPTY): void {
     this.assertCanSend();
+    this.sendPendingPong();
     if (payload.length > 125) throw new RangeError('a pong payload is at most 125 bytes');
     this.enqueueFrame(controlFrame(Opcode.Pong, payload));
   }
@@ -467,6 +489,7 @@ export class ServerConnection implements FrameHandler {
    */
   close(code?: number, reason = ''): void {
     if (this.closeSent) return;
+    this.sendPendingPong();
     const payload = formatClosePayload(code, reason);
     this.closeSent = true;
     this.enqueueFrame(controlFrame(Opcode.Close, payload));
@@ -477,6 +500,7 @@ export class ServerConnection implements FrameHandler {
   fail(error: ProtocolError): void {
     this.failed = true;
     this.parser.stop();
+    this.sendPendingPong();
     if (!this.closeSent) {
       this.closeSent = true;
       // The reason is for debugging only; the code says what went wrong.

@@ -101,7 +101,19 @@ function completeHandshake(connection: ConnectionBase, event: WebSocketOpenReque
     return;
   }
   const values = settings.values;
-  const agreement = agree(upgrade, event, { enableDeflate: values.EnablePermessageDeflate, maxMessageSize: values.MaxMessageSize });
+  const agreement = agree(upgrade, event, {
+    enableDeflate: values.EnablePermessageDeflate,
+    maxMessageSize: values.MaxMessageSize,
+    deflate: {
+      threshold: values.DeflateThreshold,
+      level: values.DeflateLevel,
+      memLevel: values.DeflateMemLevel,
+      serverMaxWindowBits: values.DeflateServerMaxWindowBits,
+      clientMaxWindowBits: values.DeflateClientMaxWindowBits,
+      serverNoContextTakeover: values.DeflateServerNoContextTakeover,
+      clientNoContextTakeover: values.DeflateClientNoContextTakeover,
+    },
+  });
   const deflate = agreement.deflate;
   connection.extensions = agreement.extensions;
   connection.protocol = agreement.protocol;
@@ -123,6 +135,7 @@ function completeHandshake(connection: ConnectionBase, event: WebSocketOpenReque
     deflate,
     maxMessageSize: values.MaxMessageSize,
     maxFrameSize: values.MaxFrameSize,
+    maxFragments: values.MaxMessageFragments,
     bufferMessages: values.BufferMessage,
     // The reply to the peer's close waits for the events queued before it (closing.ts, peerClosed).
     ownerRepliesToClose: true,

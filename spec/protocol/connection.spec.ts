@@ -342,6 +342,25 @@ describe('ServerConnection', () => {
       expect(output()).to.equal('8a0548656c6c6f');
       expect(events).to.deep.equal([['ping', 'Hello']]);
     });
+    it('answers only the latest of the pings in one chunk (§5.5.3), so unread pongs cannot pile up', () => {
+      const { connection, events, output } = open();
+      const pings: Buffer[] = [];
+      for (let i = 0; i < 1000; i++) pings.push(clientFrame(9, `p${i}`));
+      connection.receiveData(Buffer.concat(pings));
+      expect(events).to.have.length(1000);
+      expect(output()).to.equal('8a04' + Buffer.from('p999').toString('hex'));
+    });
+    it('sends a pong before whatever is sent after its ping, and before a close', () => {
+      const { connection, output, written } = open();
+      const handler = (connection as unknown as { handler: ConnectionHandler }).handler;
+      handler.onPing = () => connection.send(1, Buffer.from('x'));
+      connection.receiveData(clientFrame(9, 'a'));
+      expect(output()).to.equal('8a0161' + '810178');
+      written.length = 0;
+      handler.onPing = () => connection.close(1000);
+      connection.receiveData(clientFrame(9, 'b'));
+      expect(output()).to.equal('8a0162' + '880203e8');
+    });
     it('reports a pong without answering it', () => {
       const { connection, events, written } = open();
       connection.receiveData(clientFrame(10, 'r'));
