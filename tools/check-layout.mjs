@@ -48,7 +48,6 @@ const NO_OWN_SPEC = {
   'lib/server/connection-base.ts': 'state only; asserted through spec/server/ws-connection.spec.ts and ws-server.* specs',
   'lib/server/connection-extras.ts': 'a state record and interfaces; no behaviour of its own',
   'lib/server/engine-context.ts': 'an interface only',
-  'lib/server/send-policy.ts': 'send rules: spec/server/ws-server.flow-control, .fast-paths and send-wait specs',
   'lib/server/ws-connection.ts': 'driven through WSServer in spec/server/*',
   'compat/compat-server.ts': 'driven through the procedural face in spec/compat/*',
   'compat/handle-table.ts': 'driven through the procedural face in spec/compat/*',
