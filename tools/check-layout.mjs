@@ -43,7 +43,6 @@ const NO_OWN_SPEC = {
   'lib/server/settings.ts': 'config store; spec/server/ws-server.config.spec.ts',
   // Engine v2 step 1 split these out of ws-connection.ts / ws-server.ts; they are driven over loopback
   // by the same specs that drove them there. Own unit specs are owed (issue 10 note).
-  'lib/server/connection-base.ts': 'state only; asserted through spec/server/ws-connection.spec.ts and ws-server.* specs',
   'lib/server/connection-extras.ts': 'a state record and interfaces; no behaviour of its own',
   'lib/server/engine-context.ts': 'an interface only',
   'lib/server/ws-connection.ts': 'driven through WSServer in spec/server/*',
