@@ -41,8 +41,7 @@ const NO_OWN_SPEC = {
   'lib/server/errors.ts': 'error class; asserted by every engine and compat spec',
   'lib/server/events.ts': 'payload types; asserted by spec/server/ws-server.events.spec.ts',
   'lib/server/settings.ts': 'config store; spec/server/ws-server.config.spec.ts',
-  // Engine v2 step 1 split these out of ws-connection.ts / ws-server.ts; they are driven over loopback
-  // by the same specs that drove them there. Own unit specs are owed (issue 10 note).
+  // Split out of ws-connection.ts / ws-server.ts by engine v2 step 1 with no behaviour to test of their own.
   'lib/server/connection-extras.ts': 'a state record and interfaces; no behaviour of its own',
   'lib/server/engine-context.ts': 'an interface only',
   'lib/server/ws-connection.ts': 'driven through WSServer in spec/server/*',
