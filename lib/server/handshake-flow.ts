@@ -46,8 +46,14 @@ export function handshakeTimeout(connection: ConnectionBase): void {
   const stage = connection.stage;
   if (stage !== Phase.Handshake && stage !== Phase.Opening) return;
   connection.engine.logger.log(connection.connectionId, 1, 'Handshake timed out.', 'Error');
-  if (stage === Phase.Handshake) rejectHandshake(connection, 408, []);
-  else connection.destroy();
+  if (stage === Phase.Handshake) {
+    rejectHandshake(connection, 408, []);
+    return;
+  }
+  // Closed now, not when the socket reports it: WebSocketOpenRequest may still fire meanwhile, and
+  // must not open a WebSocket on a socket that is gone.
+  connection.stage = Phase.Closed;
+  connection.destroy();
 }
 
 /** Bytes of the upgrade request (or of frames sent right behind it). */
