@@ -1,7 +1,8 @@
 /**
  * examples/echo-node-edition.mjs, started as a user would (a real process, through the package's own
- * exports, so dist/ must be built — npm test does it) with a PFX from the TLS fixtures: it echoes text
- * and binary over wss to the `ws` client, reports the connection and the disconnection, and stops on SIGTERM.
+ * exports, so dist/ must be built — npm test does it) with a legacy-encrypted PFX from the TLS fixtures
+ * (3DES bags and a SHA-1 MAC, what OpenSSL 1.x wrote by default): it echoes text and binary over wss to
+ * the `ws` client, reports the connection and the disconnection, and stops on SIGTERM.
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,8 +36,8 @@ describe('examples/echo-node-edition.mjs', () => {
     if (!existsSync(join(root, 'dist', 'ipworks.mjs'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   });
 
-  it('echoes text and binary over wss with a PFX and reports connects and disconnects', async () => {
-    const { child, port, output } = await start(['0', fixturePath('server-rsa.pfx'), PASSWORD]);
+  it('echoes text and binary over wss with a 3DES-encrypted PFX and reports connects and disconnects', async () => {
+    const { child, port, output } = await start(['0', fixturePath('server-rsa.3des.pfx'), PASSWORD]);
     try {
       const ws = await connect(port, { tls: true });
       const got = replies(ws, 2);
