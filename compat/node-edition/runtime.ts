@@ -14,6 +14,7 @@ import { WSServerError, toServerError } from '../../lib/server/errors';
 import type { WSServerEventName, WSServerEvents } from '../../lib/server/events';
 import type { ConnectionIdLike } from '../../lib/server/registry';
 import { WSServer } from '../../lib/server/ws-server';
+import type { WSConnection } from '../../lib/server/ws-connection';
 import { getProperty, setProperty, type PropertyState, type PropertyValue } from '../properties';
 
 /** An event handler: gets the event object (camelCase fields; out-parameters are set on it), `this` the server. */
@@ -63,7 +64,7 @@ export class NodeEditionServer {
 
   /** @internal Sets property `id`; throws WSServerError (605 for a value that does not fit, 126, 603 …). */
   assign(id: number, value: unknown, connectionId?: ConnectionIdLike): void {
-    setProperty(this.server, this.state, info(id), connectionId, value);
+    setProperty(this.server, this.state, info(id), connectionId, value, sendAsModern);
   }
 
   /**
@@ -126,4 +127,9 @@ function info(id: number): PropertyInfo {
   const found = propertyInfo(id);
   if (!found) throw new WSServerError(ErrorCode.UnknownProperty);
   return found;
+}
+
+/** The Node edition's DataToSend: strings are text by CodePage, as in the modern API (not byte strings). */
+function sendAsModern(server: WSServer, connection: WSConnection, data: unknown): void {
+  server.setDataToSend(connection.connectionId, data instanceof Uint8Array ? data : String(data));
 }
