@@ -196,20 +196,12 @@ function formatted(connection: WSConnection, data: unknown): [number, Buffer] {
 }
 
 /**
- * WSConnectionDataToSend: Send without a promise. Asynchronous connections queue at once (10035 is
- * thrown, so the set answers it); synchronous ones send in the background and report a failure
- * through the Error event, as the engine's own setDataToSend does.
+ * WSConnectionDataToSend: Send without a promise, queued now or refused with 10035 (thrown, so the set
+ * answers it) — on synchronous connections too, as the engine's own setDataToSend does.
  */
-function sendDataNow(server: WSServer, connection: WSConnection, data: unknown): void {
+function sendDataNow(_server: WSServer, connection: WSConnection, data: unknown): void {
   const [opcode, bytes] = formatted(connection, data);
-  if (connection.timeout === 0) {
-    connection.queueMessage(opcode, bytes);
-    return;
-  }
-  connection.sendMessage(opcode, bytes).catch((error: unknown) => {
-    const failure = toFailure(error);
-    server.reportError(connection.connectionId, failure.code, failure.message);
-  });
+  connection.setDataToSend(opcode, bytes);
 }
 
 /**

@@ -459,6 +459,16 @@ export class ServerConnection implements FrameHandler {
     return this.queueBytes;
   }
 
+  /** Input given to receiveData() and not parsed yet (kept while suspended or inflating). */
+  get heldInputBytes(): number {
+    return this.parser.pendingBytes;
+  }
+
+  /** The size of the buffer a message is being assembled in (bufferMessages; 0 when none). */
+  get assemblyBytes(): number {
+    return this.assembly === null ? 0 : this.assembly.length;
+  }
+
   /** True while a message sent in parts is unfinished. */
   get sendingParts(): boolean {
     return this.partialOpcode !== 0;

@@ -114,6 +114,20 @@ export function socketClosed(connection: ConnectionBase): void {
   extra?.resolveClosed?.();
 }
 
+/**
+ * More than MaxQueuedOutput bytes wait for a client that reads nothing: it is dropped at once (a close
+ * frame would wait behind everything it does not read) and Disconnected reports 1008.
+ */
+export function outputOverflowed(connection: ConnectionBase, queued: number): void {
+  if (connection.stage >= Phase.Closed) return;
+  const logger = connection.engine.logger;
+  const cap = connection.engine.settings.values.MaxQueuedOutput;
+  connection.setCloseStatus(CloseCode.PolicyViolation, 'Output budget exceeded');
+  logger.log(connection.connectionId, 1, `Dropped: ${queued} bytes wait for a client that does not read (MaxQueuedOutput ${cap}).`, 'Error');
+  connection.driver.gate.hold(ReadHold.Ended);
+  connection.destroy();
+}
+
 /** A socket error: logged; the close that follows reports the end. */
 export function socketFailed(connection: ConnectionBase, error: Error): void {
   const code = socketErrorCode(error);

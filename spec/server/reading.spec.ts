@@ -4,7 +4,7 @@ import { Phase } from '../../lib/server/connection-base';
 import type { DataInEvent } from '../../lib/server/events';
 import { ReadClock } from '../../lib/server/read-clock';
 import { ReadHold } from '../../lib/server/read-gate';
-import { inputDispatched, inputQueued, receive, setAcceptData, tickReadClock } from '../../lib/server/reading';
+import { eventFired, eventQueued, receive, setAcceptData, tickReadClock } from '../../lib/server/reading';
 import type { WSConnection } from '../../lib/server/ws-connection';
 import type { WSServer } from '../../lib/server/ws-server';
 import { RawClient } from '../helpers/raw-client';
@@ -123,31 +123,49 @@ describe('reading', () => {
     });
   });
 
-  describe('inputQueued / inputDispatched (the DoEvents backlog)', () => {
+  describe('eventQueued / eventFired (the DoEvents backlog)', () => {
     it('holds reading above InBufferSize × 16 and releases it at half of that', async () => {
       const { server, port } = await startServer({ config: { InBufferSize: 1024 } });
       const { connection } = await rawConnection(server, port);
       const gate = connection.driver.gate;
-      inputQueued(connection, 16 * 1024);
+      eventQueued(connection, 8192);
+      eventQueued(connection, 8192);
       expect([connection.queuedInput, gate.isHeld(ReadHold.Backlog)]).to.deep.equal([16384, false]);
-      inputQueued(connection, 1);
+      eventQueued(connection, 1);
       expect(gate.isHeld(ReadHold.Backlog)).to.equal(true);
-      inputDispatched(connection, 8192);
+      eventFired(connection, 8192);
       expect([connection.queuedInput, gate.isHeld(ReadHold.Backlog)]).to.deep.equal([8193, true]);
-      inputDispatched(connection, 1);
+      eventFired(connection, 1);
       expect([connection.queuedInput, gate.isHeld(ReadHold.Backlog)]).to.deep.equal([8192, false]);
-      inputDispatched(connection, 8192);
-      expect(connection.queuedInput).to.equal(0);
+      eventFired(connection, 8192);
+      expect([connection.queuedInput, connection.queuedEvents]).to.deep.equal([0, 0]);
     });
 
-    it('follows InBufferSize as it changes', async () => {
+    it('holds reading above MaxQueuedEvents events, whatever they weigh, and releases it at half', async () => {
+      const { server, port } = await startServer({ config: { MaxQueuedEvents: 10 } });
+      const { connection } = await rawConnection(server, port);
+      const gate = connection.driver.gate;
+      for (let i = 0; i < 10; i++) eventQueued(connection, 1);
+      expect(gate.isHeld(ReadHold.Backlog)).to.equal(false);
+      eventQueued(connection, 1);
+      expect([connection.queuedEvents, gate.isHeld(ReadHold.Backlog)]).to.deep.equal([11, true]);
+      for (let i = 0; i < 5; i++) eventFired(connection, 1);
+      expect(gate.isHeld(ReadHold.Backlog)).to.equal(true);
+      eventFired(connection, 1);
+      expect([connection.queuedEvents, gate.isHeld(ReadHold.Backlog)]).to.deep.equal([5, false]);
+    });
+
+    it('keeps the InBufferSize the connection was accepted with (the reference: existing connections keep theirs)', async () => {
       const { server, port } = await startServer({ config: { InBufferSize: 1024 } });
       const { connection } = await rawConnection(server, port);
       server.config('InBufferSize=100');
-      inputQueued(connection, 1601);
-      expect(connection.driver.gate.isHeld(ReadHold.Backlog)).to.equal(true);
-      inputDispatched(connection, 1601);
-      expect([connection.queuedInput, connection.driver.gate.reasons]).to.deep.equal([0, 0]);
+      eventQueued(connection, 1601);
+      expect(connection.driver.gate.isHeld(ReadHold.Backlog)).to.equal(false);
+      const later = await rawConnection(server, port);
+      eventQueued(later.connection, 1601);
+      expect(later.connection.driver.gate.isHeld(ReadHold.Backlog)).to.equal(true);
+      eventFired(later.connection, 1601);
+      expect([later.connection.queuedInput, later.connection.driver.gate.reasons]).to.deep.equal([0, 0]);
     });
   });
 
