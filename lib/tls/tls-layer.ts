@@ -228,12 +228,15 @@ export class TlsLayer {
   }
 }
 
-/** SSLKeyLogFile: appends each secret in SSLKEYLOGFILE format (never truncates); one complaint at most. */
+/**
+ * SSLKeyLogFile: appends each secret in SSLKEYLOGFILE format (never truncates); one complaint at most.
+ * A file it creates is readable by its owner only (0600): the secrets decrypt every session.
+ */
 function keyLogWriter(host: TlsHost, file: string): (line: Buffer) => void {
   let reported = false;
   return (line) => {
     try {
-      appendFileSync(file, line);
+      appendFileSync(file, line, { mode: 0o600 });
     } catch (error) {
       if (!reported) host.log(0, 1, `SSLKeyLogFile ${file} cannot be written: ${(error as Error).message}`, 'Error');
       reported = true;
