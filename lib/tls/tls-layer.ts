@@ -230,6 +230,10 @@ export class TlsLayer {
       const checked = applyRevocation(verdict, revocation, checkCrl, securityFlags);
       this.status(peer.connectionId, checked.note);
       this.decide(peer, socket, chain, checked, proceed);
+    }).catch((error: unknown) => {
+      // check() settles with an answer, never a rejection; anything else is a bug, refused rather than admitted.
+      this.report(peer.connectionId, `Client certificate check failed: ${error instanceof Error ? error.message : String(error)}`, ErrorCode.CertificateVerifyError);
+      peer.destroy();
     });
   }
 
