@@ -259,6 +259,16 @@ export type ConfigSettingName =
   | 'UseFIPSCompliantAPI'
   | 'UseInternalSecurityAPI'
   | 'MaxMessageSize'
+  | 'MaxMessageFragments'
+  | 'MaxQueuedEvents'
+  | 'MaxQueuedOutput'
+  | 'DeflateThreshold'
+  | 'DeflateLevel'
+  | 'DeflateMemLevel'
+  | 'DeflateServerMaxWindowBits'
+  | 'DeflateClientMaxWindowBits'
+  | 'DeflateServerNoContextTakeover'
+  | 'DeflateClientNoContextTakeover'
   | 'MaxHeaderSize'
   | 'HandshakeTimeout'
   | 'UseSSL'
@@ -2421,6 +2431,148 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     description: 'Largest incoming message, in bytes after decompression, the server accepts; a longer one closes the connection with 1009.',
   },
   {
+    name: 'MaxMessageFragments',
+    key: 'maxmessagefragments',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 100000,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    defaultSource: 'ours',
+    description: 'Most frames one incoming message may have; a message with more closes the connection with 1009. Each frame costs a header and, in DoEvents mode, an event. 0 means no limit.',
+  },
+  {
+    name: 'MaxQueuedEvents',
+    key: 'maxqueuedevents',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 1024,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    defaultSource: 'ours',
+    description: 'DoEvents mode: how many events may wait for DoEvents on behalf of one connection (DataIn, Ping, Log, Error and the rest). Beyond it the connection is not read until DoEvents has fired half of them; together with the byte budget (InBufferSize × 16, every event counting at least 128 bytes) it bounds what a peer can make the queue hold. 0 means no limit.',
+  },
+  {
+    name: 'MaxQueuedOutput',
+    key: 'maxqueuedoutput',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 268435456,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    defaultSource: 'ours',
+    description: 'Bytes that may wait to be written to one client (in this process) before the connection is dropped with close code 1008. Reading stops already above OutBufferSize, so only a client that reads nothing while the application keeps sending reaches it. 0 means no limit.',
+  },
+  {
+    name: 'DeflateThreshold',
+    key: 'deflatethreshold',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 64,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    defaultSource: 'ours',
+    description: 'permessage-deflate: outgoing messages smaller than this many bytes are sent uncompressed (compressing them costs more than it saves).',
+  },
+  {
+    name: 'DeflateLevel',
+    key: 'deflatelevel',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 1,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    max: 9,
+    defaultSource: 'ours',
+    description: 'permessage-deflate: the zlib compression level, 0 (store) to 9 (smallest output, slowest).',
+  },
+  {
+    name: 'DeflateMemLevel',
+    key: 'deflatememlevel',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 8,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 1,
+    max: 9,
+    defaultSource: 'ours',
+    description: "permessage-deflate: zlib's memLevel for the server's compressor, 1 to 9. Its hash tables take 2^(memLevel+9) bytes: 128 KiB at 8, 4 KiB at 3.",
+  },
+  {
+    name: 'DeflateServerMaxWindowBits',
+    key: 'deflateservermaxwindowbits',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 15,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 8,
+    max: 15,
+    defaultSource: 'ours',
+    description: "permessage-deflate: the largest LZ77 window, as a power of two (8 to 15), the server compresses with; agreed with the client as server_max_window_bits when smaller than 15. The compressor's window costs 2^(bits+1) bytes (64 KiB at 15).",
+  },
+  {
+    name: 'DeflateClientMaxWindowBits',
+    key: 'deflateclientmaxwindowbits',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 15,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 8,
+    max: 15,
+    defaultSource: 'ours',
+    description: "permessage-deflate: the largest window (8 to 15) the client may compress with, asked for as client_max_window_bits when the client offers it. The server's decompressor keeps a window of 2^bits bytes (32 KiB at 15).",
+  },
+  {
+    name: 'DeflateServerNoContextTakeover',
+    key: 'deflateservernocontexttakeover',
+    group: 'ours',
+    origin: 'ours',
+    type: 'boolean',
+    default: false,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    defaultSource: 'ours',
+    description: 'permessage-deflate: the server resets its compressor after every message (server_no_context_takeover), so an idle connection keeps no compression window; messages compress less well.',
+  },
+  {
+    name: 'DeflateClientNoContextTakeover',
+    key: 'deflateclientnocontexttakeover',
+    group: 'ours',
+    origin: 'ours',
+    type: 'boolean',
+    default: false,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    defaultSource: 'ours',
+    description: "permessage-deflate: asks the client to reset its compressor after every message (client_no_context_takeover), so the server's decompressor keeps no window between messages.",
+  },
+  {
     name: 'MaxHeaderSize',
     key: 'maxheadersize',
     group: 'ours',
@@ -3456,6 +3608,16 @@ export class ConfigValues {
   UseFIPSCompliantAPI: boolean = false;
   UseInternalSecurityAPI: boolean = true;
   MaxMessageSize: number = 104857600;
+  MaxMessageFragments: number = 100000;
+  MaxQueuedEvents: number = 1024;
+  MaxQueuedOutput: number = 268435456;
+  DeflateThreshold: number = 64;
+  DeflateLevel: number = 1;
+  DeflateMemLevel: number = 8;
+  DeflateServerMaxWindowBits: number = 15;
+  DeflateClientMaxWindowBits: number = 15;
+  DeflateServerNoContextTakeover: boolean = false;
+  DeflateClientNoContextTakeover: boolean = false;
   MaxHeaderSize: number = 16384;
   HandshakeTimeout: number = 30;
   UseSSL: string = '';

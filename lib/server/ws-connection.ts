@@ -197,7 +197,7 @@ export class WSConnection extends ConnectionBase {
 
   onSocketTimeout(): void {
     const stage = this.stage;
-    if (stage === Phase.Handshake) handshakeTimeout(this);
+    if (stage === Phase.Handshake || stage === Phase.Opening) handshakeTimeout(this);
     else if (stage < Phase.Open) this.destroy();
   }
 
