@@ -271,7 +271,8 @@ export type ConfigSettingName =
   | 'DeflateClientNoContextTakeover'
   | 'MaxHeaderSize'
   | 'HandshakeTimeout'
-  | 'UseSSL';
+  | 'UseSSL'
+  | 'SSLLocalCRLs';
 
 /** Values of WSConnectionDataFormat. */
 export const DataFormat = Object.freeze({
@@ -2004,7 +2005,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     readOnly: false,
     computed: false,
     defaultSource: 'reference',
-    description: 'Semicolon-separated list of CA bundle files on Unix-like systems; the first one that exists supplies the trusted CAs.',
+    description: "Semicolon-separated list of CA bundle files on Unix-like systems; the first one that exists supplies the trusted CAs. For client certificates it counts only when the application sets it (then as the reference describes); its default, the system's bundle of public roots, is not trusted for them (see docs/MIGRATING.md).",
   },
   {
     name: 'SSLCACerts',
@@ -2033,7 +2034,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     max: 2,
     values: [{ value: 0, name: 'Off' }, { value: 1, name: 'IfAvailable' }, { value: 2, name: 'Required' }],
     defaultSource: 'reference',
-    description: 'Revocation check through CRLs: 0 none, 1 check where the certificate allows it, 2 check and fail when it cannot be done.',
+    description: "Revocation check of client certificates through CRLs: 0 none; 1 check when a CRL can be had (from SSLLocalCRLs or the certificate's http: CRL distribution points, fetched while the handshake is held and cached until the CRL's next update), accepting as before when none can; 2 check and refuse the certificate when no CRL can be had. A revoked certificate gets a status saying so and accept false. The reference offers this in its Java, C# and C++ editions only.",
   },
   {
     name: 'SSLCheckOCSP',
@@ -2049,7 +2050,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     max: 2,
     values: [{ value: 0, name: 'Off' }, { value: 1, name: 'IfAvailable' }, { value: 2, name: 'Required' }],
     defaultSource: 'reference',
-    description: 'Revocation check through OCSP: 0 none, 1 check where the certificate allows it, 2 check and fail when it cannot be done.',
+    description: "Revocation check through OCSP: 0 none, 1 check where the certificate allows it, 2 check and fail when it cannot be done. Not supported here (nor in the reference's PHP edition): the value is kept and changes nothing; use SSLCheckCRL.",
   },
   {
     name: 'SSLCipherStrength',
@@ -2616,6 +2617,19 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     ],
     defaultSource: 'ours',
     description: "Whether connections use TLS. Empty: TLS when a server certificate is selected, plain WebSocket otherwise. 'true' requires TLS (StartListening fails with a certificate error when no usable certificate is selected); 'false' always serves plain ws.",
+  },
+  {
+    name: 'SSLLocalCRLs',
+    key: 'ssllocalcrls',
+    group: 'ours',
+    origin: 'ours',
+    type: 'string',
+    default: '',
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    defaultSource: 'ours',
+    description: "CRLs the server holds itself, for SSLCheckCRL: PEM CRL blocks (-----BEGIN X509 CRL-----), or a semicolon-separated list of files each holding PEM CRLs or one DER CRL. Read at StartListening (608 when a file cannot be read or is not a CRL). A current CRL here from the certificate's issuer is used instead of fetching the certificate's distribution points.",
   },
 ]);
 
@@ -3607,4 +3621,5 @@ export class ConfigValues {
   MaxHeaderSize: number = 16384;
   HandshakeTimeout: number = 30;
   UseSSL: string = '';
+  SSLLocalCRLs: string = '';
 }

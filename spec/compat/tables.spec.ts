@@ -245,6 +245,7 @@ const SETTING_DEFAULTS: Array<[string, number | boolean | string]> = [
   ['MaxHeaderSize', 16384],
   ['HandshakeTimeout', 30],
   ['UseSSL', ''],
+  ['SSLLocalCRLs', ''],
 ];
 
 /** The reference's setting list (names without [ConnectionId]). */
@@ -447,6 +448,7 @@ describe('compat/ids tables', () => {
         'MaxHeaderSize',
         'HandshakeTimeout',
         'UseSSL',
+        'SSLLocalCRLs',
       ]);
     });
 
