@@ -462,8 +462,9 @@ export class wsserver extends NodeEditionServer {
   }
 
   /**
-   * Shutdown: Stops accepting new clients and closes every existing connection with 1001 (going away) once
-   * what was queued for it has gone out.
+   * Shutdown: StopListening, then Disconnect on every connection: each client gets a Close frame with
+   * DisconnectStatusCode and DisconnectStatusDescription (1000 and no reason by default) once what was queued
+   * for it has gone out.
    */
   shutdown(): Promise<void> {
     try {

@@ -1006,7 +1006,7 @@ export const METHODS: readonly MethodInfo[] = deepFreeze([
     procedural: 'ipworksssl_wsserver_do_shutdown',
     php: 'doShutdown',
     modern: 'shutdown',
-    description: "Stops accepting new clients and closes every existing connection with 1001 (going away) once what was queued for it has gone out. With WaitForCloseResponse each close waits for the client's Close (at most the connection's timeout, or 5 seconds when that is 0). Connections still in their handshake are dropped.",
+    description: "StopListening, then Disconnect on every connection: each client gets a Close frame with DisconnectStatusCode and DisconnectStatusDescription (1000 and no reason by default) once what was queued for it has gone out. With WaitForCloseResponse each close waits for the client's Close (at most the connection's timeout, or 5 seconds when that is 0). Connections still in their handshake are dropped.",
   },
   {
     id: 14,
@@ -1591,7 +1591,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     readOnly: false,
     computed: false,
     defaultSource: 'reference',
-    description: 'Close code the server puts into the Close frame when Disconnect is called. 1000 is a normal close; other codes tell the client something went wrong.',
+    description: 'Close code the server puts into the Close frame when Disconnect, Shutdown or WSConnectionConnected=false closes a connection. 1000 is a normal close; other codes tell the client something went wrong.',
   },
   {
     name: 'DisconnectStatusDescription',

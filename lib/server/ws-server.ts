@@ -258,22 +258,27 @@ export class WSServer extends EventEmitter {
     if (this.acceptor.stop()) this.log(0, 1, 'Stopped listening.', 'Info');
   }
 
-  /** Shutdown: StopListening, then close every connection with 1001 once what was queued for it is out. */
+  /**
+   * Shutdown: StopListening, then Disconnect on every connection (the reference: "equivalent to calling
+   * StopListening and then breaking every client connection by calling Disconnect"). Each close carries
+   * DisconnectStatusCode / DisconnectStatusDescription (1000 and '' by default) once what was queued for
+   * the client is out; connections still in their handshake are dropped.
+   */
   async shutdown(): Promise<void> {
     await this.stopListening();
     const closing: Promise<void>[] = [];
-    const wait = this.settings.values.WaitForCloseResponse;
-    for (const connection of [...this.registry.values()]) {
-      closing.push(connection.close(1001, 'Server shutting down', wait, closeWaitSeconds(connection)));
-    }
+    for (const connection of [...this.registry.values()]) closing.push(this.disconnectConnection(connection));
     await Promise.all(closing);
   }
 
   /** Disconnect: closes the connection with DisconnectStatusCode/DisconnectStatusDescription. */
   async disconnect(id: ConnectionIdLike): Promise<void> {
-    const connection = this.connection(id);
+    await this.disconnectConnection(this.connection(id));
+  }
+
+  private disconnectConnection(connection: WSConnection): Promise<void> {
     const values = this.settings.values;
-    await connection.close(values.DisconnectStatusCode, values.DisconnectStatusDescription, values.WaitForCloseResponse, closeWaitSeconds(connection));
+    return connection.close(values.DisconnectStatusCode, values.DisconnectStatusDescription, values.WaitForCloseResponse, closeWaitSeconds(connection));
   }
 
   /**

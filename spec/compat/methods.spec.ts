@@ -203,8 +203,9 @@ const scenarios: Record<string, (s: Session) => Promise<void>> = {
   },
   async Shutdown(s) {
     const closed = new Promise<number>((resolve) => s.ws.once('close', (code) => resolve(code)));
+    s.face.config('DisconnectStatusCode=4001');
     expect(await s.face.call('Shutdown')).to.equal(0);
-    expect(await closed).to.equal(1001);
+    expect(await closed).to.equal(4001);
     expect(api.ipworksssl_wsserver_get(s.res, PropertyId.Listening)).to.equal(false);
     expect(api.ipworksssl_wsserver_get(s.res, PropertyId.WSConnectionCount)).to.equal(0);
   },

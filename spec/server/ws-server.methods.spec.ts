@@ -296,7 +296,7 @@ describe('WSServer methods', () => {
       expect(client.closed).to.equal(false);
     });
 
-    it('Shutdown sends what was queued, then closes every connection with 1001', async () => {
+    it('Shutdown sends what was queued, then closes every connection as Disconnect does (1000, no reason, by default)', async () => {
       const { server, port } = await startServer();
       const a = await rawConnection(server, port);
       const b = await rawConnection(server, port);
@@ -309,20 +309,36 @@ describe('WSServer methods', () => {
       const big = await b.client.readMessage();
       expect(big.data.equals(Buffer.alloc(300 * 1024, 7))).to.equal(true);
       for (const { client } of [a, b]) {
-        expect(await client.readClose()).to.deep.equal({ code: 1001, reason: 'Server shutting down' });
-        client.sendClose(1001);
+        expect(await client.readClose()).to.deep.equal({ code: 1000, reason: '' });
+        client.sendClose(1000);
       }
       await down;
       expect(server.wsConnectionCount).to.equal(0);
-      expect(disconnected.map(([, e]) => e.statusCode)).to.deep.equal([1001, 1001]);
+      expect(disconnected.map(([, e]) => e.statusCode)).to.deep.equal([1000, 1000]);
     });
 
-    it('Shutdown closes ws clients with 1001 and resolves once they are gone', async () => {
+    it('Shutdown closes with DisconnectStatusCode and DisconnectStatusDescription', async () => {
+      const { server, port } = await startServer();
+      server.config('DisconnectStatusCode=4000');
+      server.config('DisconnectStatusDescription=maintenance window');
+      const a = await rawConnection(server, port);
+      const b = await rawConnection(server, port);
+      const disconnected = record(server, 'Disconnected');
+      const down = server.shutdown();
+      for (const { client } of [a, b]) {
+        expect(await client.readClose()).to.deep.equal({ code: 4000, reason: 'maintenance window' });
+        client.sendClose(4000);
+      }
+      await down;
+      expect(disconnected.map(([, e]) => e.statusCode)).to.deep.equal([4000, 4000]);
+    });
+
+    it('Shutdown closes ws clients with 1000 and resolves once they are gone', async () => {
       const { server, port } = await startServer();
       const { ws } = await wsConnection(server, port);
       const closed = new Promise<number>((resolve) => ws.once('close', resolve));
       await server.shutdown();
-      expect(await closed).to.equal(1001);
+      expect(await closed).to.equal(1000);
       expect(server.wsConnectionCount).to.equal(0);
     });
 

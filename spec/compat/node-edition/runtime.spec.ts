@@ -154,4 +154,17 @@ describe('node edition runtime', () => {
       expect(errors).to.deep.equal([[0, 10048]]);
     });
   });
+
+  describe('shutdown()', () => {
+    it('closes every client as disconnect() does: DisconnectStatusCode and its description', async () => {
+      const s = makeServer();
+      s.config('DisconnectStatusCode=4003');
+      s.config('DisconnectStatusDescription=going for maintenance');
+      await s.startListening();
+      const ws = await connect(s.getLocalPort());
+      const closed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
+      await s.shutdown();
+      expect(await closed).to.deep.equal([4003, 'going for maintenance']);
+    });
+  });
 });
