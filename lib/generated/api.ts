@@ -2940,6 +2940,7 @@ export const ERRORS: readonly ErrorInfo[] = deepFreeze([
     message: 'Error sending data to the connected client.',
     group: 'WSServer',
     source: 'reference',
+    description: "A socket error on an open WebSocket while sending: the error came from a write (EPIPE, ESHUTDOWN, a write after end, a write to a destroyed stream, any error of a write call), or output for the client was still waiting when it came (a reset while a message was queued), so that output is lost. Reported through the Error event with the connection id, the socket's message and how many bytes were not sent; Disconnected (1006) follows. A reset while nothing waits for the client is not one: only Disconnected reports it.",
   },
   {
     code: 10004,

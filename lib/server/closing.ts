@@ -128,10 +128,41 @@ export function outputOverflowed(connection: ConnectionBase, queued: number): vo
   connection.destroy();
 }
 
-/** A socket error: logged; the close that follows reports the end. */
+/**
+ * Node error codes that only a write can raise: the socket could not take, or deliver, what we wrote.
+ * (ECONNRESET is not here: a reset read with nothing to send is a client going away, not a failed send.)
+ */
+const WRITE_ERROR_CODES: ReadonlySet<string> = new Set(['EPIPE', 'ESHUTDOWN', 'ERR_STREAM_WRITE_AFTER_END', 'ERR_STREAM_DESTROYED']);
+
+/**
+ * Whether a socket error counts as an error "sending data to the connected client" (4202): the error
+ * came from a write (its syscall is `write`, or its code is one only a write raises — EPIPE, ESHUTDOWN,
+ * ERR_STREAM_WRITE_AFTER_END, ERR_STREAM_DESTROYED), or output for the client was still waiting when it
+ * came (`pendingBytes` > 0: gathered, in the socket, or behind a compression), so that output is lost.
+ * A reset that arrives while nothing waits for the client (ECONNRESET on a read of an idle connection)
+ * is not: the client went away, and Disconnected (1006) says so.
+ */
+export function failedWhileSending(error: Error, pendingBytes: number): boolean {
+  if (pendingBytes > 0) return true;
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return syscall === 'write' || (typeof code === 'string' && WRITE_ERROR_CODES.has(code));
+}
+
+/**
+ * A socket error: logged; on an open WebSocket, an error while sending (see failedWhileSending) also
+ * fires the Error event with 4202 and the connection id. The close that follows reports the end.
+ * Before the WebSocket opened the application has no connection to be told about: only the log sees it.
+ */
 export function socketFailed(connection: ConnectionBase, error: Error): void {
   const code = socketErrorCode(error);
-  connection.engine.logger.log(connection.connectionId, 1, `Socket error${code ? ` ${code}` : ''}: ${error.message}`, 'Error');
+  const { logger, dispatcher } = connection.engine;
+  const id = connection.connectionId;
+  logger.log(id, 1, `Socket error${code ? ` ${code}` : ''}: ${error.message}`, 'Error');
+  if (connection.core === null) return;
+  const pending = connection.queuedBytes;
+  if (!failedWhileSending(error, pending)) return;
+  const lost = pending > 0 ? ` (${pending} bytes not sent)` : '';
+  dispatcher.reportError(id, ErrorCode.SendError, `${errorMessage(ErrorCode.SendError)} ${error.message}${lost}`);
 }
 
 /** Resolves once the socket has closed. */

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { close, peerClosed, protocolFailed, socketEnded, socketFailed, whenClosed } from '../../lib/server/closing';
+import { randomBytes } from 'node:crypto';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { close, failedWhileSending, peerClosed, protocolFailed, socketEnded, socketFailed, whenClosed } from '../../lib/server/closing';
 import { Phase } from '../../lib/server/connection-base';
 import type { DisconnectedEvent, ErrorEvent, LogEvent } from '../../lib/server/events';
 import { ReadHold } from '../../lib/server/read-gate';
@@ -8,8 +11,10 @@ import type { WSServer } from '../../lib/server/ws-server';
 import { RawClient } from '../helpers/raw-client';
 import { formatFrame } from '../../lib/protocol/frame';
 import { MASK } from '../helpers/frames';
-import { cleanup, doEventsLoop, rawConnection, record, rejection, track } from '../helpers/engine';
+import { cleanup, detach, doEventsLoop, rawConnection, record, rejection, track } from '../helpers/engine';
 import { delay, eventually, nextEvent, startServer } from '../helpers/server';
+import { fixtureText } from '../tls/fixtures';
+import { cleanUp as cleanUpTls, tlsServer } from '../tls/helpers';
 
 /** A TCP client that has not sent its upgrade request, and the server-side connection it got. */
 async function pendingConnection(server: WSServer, port: number) {
@@ -28,6 +33,7 @@ function logs(server: WSServer): LogEvent[] {
 
 describe('closing', () => {
   afterEach(cleanup);
+  afterEach(cleanUpTls);
 
   describe('close', () => {
     it('without waiting for a reply: close frame with the code and reason, then our FIN; Disconnected reports them', async () => {
@@ -233,6 +239,114 @@ describe('closing', () => {
         { connectionId: id, logLevel: 1, message: 'Socket error: odd', logType: 'Error' },
       ]);
       expect(connection.connected).to.equal(true);
+    });
+
+    it('fires Error 4202 with the connection id when a socket error comes while output waits for the client', async () => {
+      const { server, port } = await startServer();
+      const { id, connection } = await rawConnection(server, port);
+      const errors = record(server, 'Error');
+      connection.write(Buffer.alloc(64));
+      socketFailed(connection, Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' }));
+      socketFailed(connection, Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write' }));
+      expect(errors.map(([, e]) => e)).to.deep.equal([
+        { connectionId: id, errorCode: 4202, description: 'Error sending data to the connected client. read ECONNRESET (64 bytes not sent)' },
+        { connectionId: id, errorCode: 4202, description: 'Error sending data to the connected client. write EPIPE (64 bytes not sent)' },
+      ]);
+    });
+
+    it('fires no Error for a reset read while nothing waits for the client', async () => {
+      const { server, port } = await startServer();
+      const { connection } = await rawConnection(server, port);
+      const errors = record(server, 'Error');
+      socketFailed(connection, Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', syscall: 'read' }));
+      expect(errors).to.deep.equal([]);
+    });
+
+    it('fires no Error before the WebSocket opened, even for a failed write (only the log sees it)', async () => {
+      const { server, port } = await startServer();
+      const seen = logs(server);
+      const { connection } = await pendingConnection(server, port);
+      const errors = record(server, 'Error');
+      socketFailed(connection, Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write' }));
+      expect(errors).to.deep.equal([]);
+      expect(seen.at(-1)?.message).to.equal('Socket error 10058: write EPIPE');
+    });
+  });
+
+  describe('failedWhileSending', () => {
+    const rows: Array<[string, Partial<NodeJS.ErrnoException>, number, boolean]> = [
+      ['a reset read with nothing pending', { code: 'ECONNRESET', syscall: 'read' }, 0, false],
+      ['a reset read with output pending', { code: 'ECONNRESET', syscall: 'read' }, 1, true],
+      ['a reset on a write', { code: 'ECONNRESET', syscall: 'write' }, 0, true],
+      ['EPIPE', { code: 'EPIPE' }, 0, true],
+      ['ESHUTDOWN', { code: 'ESHUTDOWN' }, 0, true],
+      ['a write after end', { code: 'ERR_STREAM_WRITE_AFTER_END' }, 0, true],
+      ['a write to a destroyed stream', { code: 'ERR_STREAM_DESTROYED' }, 0, true],
+      ['a timeout on a read', { code: 'ETIMEDOUT', syscall: 'read' }, 0, false],
+      ['an error without a code', {}, 0, false],
+      ['an error without a code while output is pending', {}, 10, true],
+    ];
+    for (const [what, fields, pending, expected] of rows) {
+      it(`${what} (${pending} bytes pending) ${expected ? 'is' : 'is not'} a send error`, () => {
+        expect(failedWhileSending(Object.assign(new Error(what), fields), pending)).to.equal(expected);
+      });
+    }
+  });
+
+  describe('4202 over real sockets', () => {
+    it('a client that resets while a large message is queued for it: Error 4202 with its id, then Disconnected 1006', async () => {
+      const { server, port } = await startServer();
+      const { client, id, connection } = await rawConnection(server, port);
+      const seen = record(server, 'Error', 'Disconnected');
+      detach(client);
+      // More than loopback's socket buffers take from a client that reads nothing.
+      await server.sendBytes(id, Buffer.alloc(32 * 1024 * 1024, 1));
+      await eventually(() => connection.driver.gatheredBytes === 0, 3000, 'the message handed to the socket');
+      expect(connection.queuedBytes).to.be.greaterThan(0);
+      client.socket.resetAndDestroy();
+      await eventually(() => seen.some(([name]) => name === 'Disconnected'), 3000, 'Disconnected');
+      const [error, disconnected] = [seen.find(([name]) => name === 'Error'), seen.find(([name]) => name === 'Disconnected')];
+      expect(error?.[1].connectionId).to.equal(id);
+      expect(error?.[1].errorCode).to.equal(4202);
+      expect(error?.[1].description).to.match(/^Error sending data to the connected client\. \S+ ECONNRESET \(\d+ bytes not sent\)$/);
+      expect(disconnected?.[1]).to.deep.equal({ connectionId: id, statusCode: 1006, description: '' });
+      expect(seen.map(([name]) => name)).to.deep.equal(['Error', 'Disconnected']);
+    });
+
+    it('over wss: a client that resets its TCP connection under TLS while a message is queued gets Error 4202', async () => {
+      const server = tlsServer();
+      await server.startListening();
+      const connected = nextEvent<{ connectionId: number }>(server, 'Connected');
+      const tcp = await new Promise<Socket>((resolve, reject) => {
+        const socket = netConnect({ port: server.localPort, host: '127.0.0.1' }, () => resolve(socket));
+        socket.once('error', reject);
+      });
+      tcp.on('error', () => undefined);
+      const secure = tlsConnect({ socket: tcp, ca: fixtureText('ca.crt'), servername: 'localhost' });
+      secure.on('error', () => undefined);
+      await new Promise((resolve) => secure.once('secureConnect', resolve));
+      const response = new Promise<string>((resolve) => secure.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+      secure.write(`GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      expect(await response).to.match(/^HTTP\/1\.1 101 /);
+      secure.pause();
+      const { connectionId: id } = await connected;
+      const seen = record(server, 'Error', 'Disconnected');
+      await server.sendBytes(id, Buffer.alloc(32 * 1024 * 1024, 2));
+      tcp.resetAndDestroy();
+      await eventually(() => seen.some(([name]) => name === 'Disconnected'), 3000, 'Disconnected');
+      expect(seen.map(([name, e]) => [name, e.connectionId, name === 'Error' ? e.errorCode : e.statusCode])).to.deep.equal([
+        ['Error', id, 4202],
+        ['Disconnected', id, 1006],
+      ]);
+    });
+
+    it('a client that resets while nothing is queued for it: Disconnected 1006 and no Error', async () => {
+      const { server, port } = await startServer();
+      const { client, id } = await rawConnection(server, port);
+      const seen = record(server, 'Error', 'Disconnected');
+      client.socket.resetAndDestroy();
+      await eventually(() => seen.length > 0, 3000, 'Disconnected');
+      expect(seen).to.deep.equal([['Disconnected', { connectionId: id, statusCode: 1006, description: '' }]]);
     });
   });
 
