@@ -1707,7 +1707,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     readOnly: false,
     computed: false,
     defaultSource: 'ours',
-    description: 'Comma-separated host names or IP addresses. When set, a client that matches none of them reaches ConnectionRequest with accept false and is refused unless the handler sets it back to true.',
+    description: "Comma-separated host names or IP addresses (also IPv4 wildcards like 192.168.*.*, CIDR blocks, and * for everyone). When set, a client that matches none of them reaches ConnectionRequest with accept false and is refused unless the handler sets it back to true. A host name matches every address it resolves to (node:dns lookup, IPv4 and IPv6), looked up at StartListening and again when the setting changes; the client's address is never looked up in reverse. Until a name's lookup is done it matches nobody (fail closed); a name that cannot be resolved is reported through the Error event (connection id 0, 11001–11004) and matches nobody, or keeps the addresses of its last lookup. localhost always matches loopback addresses.",
   },
   {
     name: 'BindExclusively',
@@ -1733,7 +1733,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     readOnly: false,
     computed: false,
     defaultSource: 'ours',
-    description: 'Comma-separated host names or IP addresses. A client matching one of them reaches ConnectionRequest with accept false and is refused unless the handler sets it back to true.',
+    description: 'Comma-separated host names or IP addresses (same forms as AllowedClients). A client matching one of them reaches ConnectionRequest with accept false and is refused unless the handler sets it back to true. A host name matches every address it resolves to, looked up at StartListening (before the first client is accepted) and again when the setting changes. While a name newly set during listening is being looked up, every client gets accept false (fail closed: it might be that host); a name that cannot be resolved is reported through the Error event (connection id 0, 11001–11004) and then blocks only the addresses of its last successful lookup, which for a new name is none.',
   },
   {
     name: 'ConnectionUID',

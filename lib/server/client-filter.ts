@@ -18,15 +18,33 @@ import { isIPv4, isIPv6 } from 'node:net';
  * entry and as the remote address; an IPv6 CIDR inside `::ffff:0:0/96` becomes the matching IPv4 block.
  * Other IPv6 blocks, even `::/0`, match only IPv6 addresses.
  *
- * There is no reverse lookup: a host name entry matches when it is `localhost` and the address is
- * loopback (127.0.0.0/8 or ::1), or when it equals (ignoring case and a trailing dot) one of the `names`
- * the engine resolved for the address, if it passes any.
+ * A host name entry matches the addresses it resolves to: the engine looks every name up (all
+ * addresses, see client-names.ts) when listening starts and when the setting changes, and hands the
+ * result to `resolved()`. Until then a name matches no address (`pending` names it), except that
+ * `localhost` always matches loopback (127.0.0.0/8 or ::1). There is no reverse lookup of the client's
+ * address; a name also matches when it equals (ignoring case and a trailing dot) one of the `names`
+ * passed to matches().
  */
 export interface ClientList {
   /** The entries as written (trimmed), in order. */
   readonly entries: readonly string[];
+  /** The host name entries (lower case, without a trailing dot), each once. */
+  readonly hostNames: readonly string[];
+  /** True while some host name has never been resolved for this list (its lookup is running). */
+  readonly pending: boolean;
   /** True when `address` (or one of its resolved `names`) matches an entry. */
   matches(address: string, names?: readonly string[]): boolean;
+  /**
+   * A lookup of `name` finished: it now matches `addresses` (ones that are not IP addresses are
+   * ignored). `null` is a lookup that failed: the name keeps what it resolved to before, if anything.
+   */
+  resolved(name: string, addresses: readonly string[] | null): void;
+  /** Whether a lookup of `name` has finished for this list (successfully or not). */
+  isResolved(name: string): boolean;
+  /** The addresses `name` matches now (for specs, logs and operators), in textual form. */
+  addressesOf(name: string): readonly string[];
+  /** Takes over what `previous` resolved for the names both lists have, so a changed list has no gap for them. */
+  adopt(previous: ClientList): void;
 }
 
 /** An address reduced to numbers: IPv4 as one unsigned 32-bit value, IPv6 as eight 16-bit groups. */
@@ -62,47 +80,120 @@ export function parseClientList(text: string): ClientList {
 }
 
 /**
- * ConnectionRequest's default `accept`: false when `allowed` is non-empty and does not match, or when
- * `blocked` matches; true otherwise.
+ * ConnectionRequest's default `accept`. Both lists fail closed while a host name in them is still
+ * being looked up:
+ * - AllowedClients non-empty: false unless the address matches (an unresolved name matches nothing);
+ * - BlockedClients: false when the address matches, and also while a name of the list is pending —
+ *   the client might be that host, and a block list that lets a blocked host in is no block list;
+ * - true otherwise.
+ * The application's ConnectionRequest handler still sees the event and may set `accept` back.
  */
 export function defaultAccept(address: string, allowed: ClientList, blocked: ClientList): boolean {
   if (allowed.entries.length > 0 && !allowed.matches(address)) return false;
-  return !blocked.matches(address);
+  return !blocked.matches(address) && !blocked.pending;
 }
 
 class RuleList implements ClientList {
+  readonly hostNames: readonly string[];
+  /** What each host name resolved to; a name without an entry was never resolved. */
+  private readonly resolutions = new Map<string, { addresses: readonly Address[]; texts: readonly string[] }>();
+
   constructor(
     readonly entries: readonly string[],
     private readonly rules: readonly Rule[],
-  ) {}
+  ) {
+    const names = new Set<string>();
+    for (const rule of rules) if (rule.kind === 'name') names.add(rule.name);
+    this.hostNames = Object.freeze([...names]);
+  }
+
+  get pending(): boolean {
+    for (const name of this.hostNames) if (!this.resolutions.has(name)) return true;
+    return false;
+  }
 
   matches(address: string, names?: readonly string[]): boolean {
     if (this.rules.length === 0) return false;
     const parsed = parseAddress(address);
     for (const rule of this.rules) {
-      if (matchesRule(rule, parsed, names)) return true;
+      if (this.matchesRule(rule, parsed, names)) return true;
     }
     return false;
   }
+
+  resolved(name: string, addresses: readonly string[] | null): void {
+    const key = normaliseName(name);
+    if (!this.hostNames.includes(key)) return;
+    if (addresses === null) {
+      // A failed lookup: what the name resolved to before stays (stale is better than nothing); a name
+      // never resolved now matches nothing and is no longer pending.
+      if (!this.resolutions.has(key)) this.resolutions.set(key, { addresses: [], texts: [] });
+      return;
+    }
+    const parsed: Address[] = [];
+    const texts: string[] = [];
+    for (const text of addresses) {
+      const address = parseAddress(text);
+      if (address === null) continue;
+      parsed.push(address);
+      texts.push(text);
+    }
+    this.resolutions.set(key, { addresses: parsed, texts });
+  }
+
+  addressesOf(name: string): readonly string[] {
+    return this.resolutions.get(normaliseName(name))?.texts ?? [];
+  }
+
+  adopt(previous: ClientList): void {
+    for (const name of this.hostNames) {
+      if (!previous.isResolved(name)) continue;
+      this.resolved(name, previous.addressesOf(name));
+    }
+  }
+
+  isResolved(name: string): boolean {
+    return this.resolutions.has(normaliseName(name));
+  }
+
+  private matchesRule(rule: Rule, address: Address | null, names: readonly string[] | undefined): boolean {
+    switch (rule.kind) {
+      case 'any':
+        return true;
+      case 'v4':
+        return address !== null && matchesV4(rule, address);
+      case 'v6':
+        return address !== null && matchesV6(rule, address);
+      case 'name': {
+        if (address !== null) {
+          if (rule.name === 'localhost' && isLoopback(address)) return true;
+          const resolution = this.resolutions.get(rule.name);
+          if (resolution !== undefined) {
+            for (const known of resolution.addresses) if (sameAddress(known, address)) return true;
+          }
+        }
+        if (names !== undefined) {
+          for (const name of names) {
+            if (normaliseName(name) === rule.name) return true;
+          }
+        }
+        return false;
+      }
+    }
+  }
 }
 
-function matchesRule(rule: Rule, address: Address | null, names: readonly string[] | undefined): boolean {
-  switch (rule.kind) {
-    case 'any':
-      return true;
-    case 'v4':
-      return address !== null && address.family === 4 && ((address.value & rule.mask) >>> 0) === rule.value;
-    case 'v6':
-      return address !== null && address.family === 6 && prefixEquals(address.groups, rule.groups, rule.prefix);
-    case 'name':
-      if (rule.name === 'localhost' && address !== null && isLoopback(address)) return true;
-      if (names !== undefined) {
-        for (const name of names) {
-          if (normaliseName(name) === rule.name) return true;
-        }
-      }
-      return false;
-  }
+function matchesV4(rule: { value: number; mask: number }, address: Address): boolean {
+  return address.family === 4 && ((address.value & rule.mask) >>> 0) === rule.value;
+}
+
+function matchesV6(rule: { groups: readonly number[]; prefix: number }, address: Address): boolean {
+  return address.family === 6 && prefixEquals(address.groups, rule.groups, rule.prefix);
+}
+
+function sameAddress(a: Address, b: Address): boolean {
+  if (a.family === 4) return b.family === 4 && a.value === b.value;
+  return b.family === 6 && prefixEquals(a.groups, b.groups, 128);
 }
 
 function isLoopback(address: Address): boolean {

@@ -26,6 +26,8 @@ export interface ConfigTarget {
   readonly acceptor: Acceptor;
   readonly dispatcher: Dispatcher;
   readonly listening: boolean;
+  /** AllowedClients or BlockedClients was given a new list (its host names are to be looked up). */
+  clientListChanged(setting: 'AllowedClients' | 'BlockedClients', list: ClientList): void;
 }
 
 export function config(target: ConfigTarget, text: string): string {
@@ -106,8 +108,15 @@ function setServerSetting(target: ConfigTarget, info: SettingInfo, value: Settin
       } catch (error) {
         throw new WSServerError(ErrorCode.InvalidConfigValue, `Invalid configuration setting value for ${info.name}: ${(error as Error).message}`);
       }
-      if (info.name === 'AllowedClients') target.acceptor.allowed = list;
-      else target.acceptor.blocked = list;
+      // The names both lists have keep their addresses while the new list is looked up.
+      if (info.name === 'AllowedClients') {
+        list.adopt(target.acceptor.allowed);
+        target.acceptor.allowed = list;
+      } else {
+        list.adopt(target.acceptor.blocked);
+        target.acceptor.blocked = list;
+      }
+      target.clientListChanged(info.name, list);
       break;
     }
     case 'UseSSL': {

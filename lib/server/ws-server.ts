@@ -20,6 +20,8 @@ import { Opcode } from '../protocol/constants';
 import { CertificateSelection } from '../tls/cert-selection';
 import { prepareTls } from '../tls/tls-layer';
 import { Acceptor } from './acceptor';
+import type { ClientList } from './client-filter';
+import { resolveClientNames, type NameFailure } from './client-names';
 import { config } from './config';
 import { Dispatcher } from './dispatcher';
 import type { EngineContext } from './engine-context';
@@ -62,6 +64,8 @@ export class WSServer extends EventEmitter {
   private readonly flusher = new FlushScheduler();
   private readonly engine: EngineContext;
   private listeningValue = false;
+  /** StartListening is under way (looking up the client lists' host names, binding). */
+  private starting = false;
 
   private localHostValue = '';
   private localPortValue = 0;
@@ -242,12 +246,23 @@ export class WSServer extends EventEmitter {
 
   /** StartListening: binds LocalHost:LocalPort (104 if already listening; socket errors as 100xx codes). */
   async startListening(): Promise<void> {
-    if (this.listeningValue || this.acceptor.active) throw new WSServerError(ErrorCode.AlreadyListening);
+    if (this.listeningValue || this.acceptor.active || this.starting) throw new WSServerError(ErrorCode.AlreadyListening);
     // TLS when a certificate was selected (UseSSL forces either way); 27x/282/608 when it cannot be used.
     const tls = prepareTls(this, this.certificate);
     const useIPv6 = this.settings.values.UseIPv6;
     const host = this.localHostValue || (useIPv6 === 0 ? '0.0.0.0' : '::');
-    await this.acceptor.listen({ host, port: this.localPortValue, backlog: this.backlog, ipv6Only: useIPv6 === 1 }, tls);
+    this.starting = true;
+    try {
+      // Host names in the client lists are looked up before the first client can arrive, so the filter
+      // has no gap at the start (a failed lookup is reported and does not stop the server).
+      await Promise.all([
+        resolveClientNames('AllowedClients', this.acceptor.allowed, this.nameFailed),
+        resolveClientNames('BlockedClients', this.acceptor.blocked, this.nameFailed),
+      ]);
+      await this.acceptor.listen({ host, port: this.localPortValue, backlog: this.backlog, ipv6Only: useIPv6 === 1 }, tls);
+    } finally {
+      this.starting = false;
+    }
     this.listeningValue = true;
     this.log(0, 1, `Listening on ${host}:${this.acceptor.boundPort}.`, 'Info');
   }
@@ -410,6 +425,20 @@ export class WSServer extends EventEmitter {
   }
 
   // ─── For the TLS layer (lib/tls/tls-host.ts) and the compat faces ───────────────────────────
+
+  /**
+   * @internal Config gave AllowedClients or BlockedClients a new list: while listening its host names
+   * are looked up now (until then they fail closed, see defaultAccept); otherwise at StartListening.
+   */
+  clientListChanged(setting: 'AllowedClients' | 'BlockedClients', list: ClientList): void {
+    if (list.hostNames.length === 0 || !(this.acceptor.active || this.starting)) return;
+    void resolveClientNames(setting, list, this.nameFailed);
+  }
+
+  private readonly nameFailed = (failure: NameFailure): void => {
+    this.log(0, 1, failure.description, 'Error');
+    this.reportError(0, failure.code, failure.description);
+  };
 
   /** Fires (or queues) an informational event. */
   dispatchEvent<K extends WSServerEventName>(name: K, event: WSServerEvents[K]): void {

@@ -253,5 +253,55 @@ describe('server/client-filter', () => {
     it('accepts anything when both lists are empty', () => {
       expect(defaultAccept('garbage', none, none)).to.equal(true);
     });
+
+    it('fails closed while a host name is pending: AllowedClients admits only what its other entries match', () => {
+      const allowed = parseClientList('clients.test, 10.0.0.0/8');
+      expect([defaultAccept('127.0.0.1', allowed, none), defaultAccept('10.1.1.1', allowed, none)]).to.deep.equal([false, true]);
+      allowed.resolved('clients.test', ['127.0.0.1']);
+      expect(defaultAccept('127.0.0.1', allowed, none)).to.equal(true);
+    });
+
+    it('fails closed while a host name is pending: BlockedClients refuses everyone until the lookup is done', () => {
+      const blocked = parseClientList('clients.test, 10.0.0.5');
+      expect([defaultAccept('127.0.0.1', none, blocked), defaultAccept('192.168.1.1', none, blocked)]).to.deep.equal([false, false]);
+      blocked.resolved('clients.test', ['::1']);
+      expect([defaultAccept('127.0.0.1', none, blocked), defaultAccept('::1', none, blocked), defaultAccept('10.0.0.5', none, blocked)]).to.deep.equal([true, false, false]);
+    });
+  });
+
+  describe('resolved host names', () => {
+    it('a name matches the addresses it resolved to, in every spelling, and only those', () => {
+      const list = parseClientList('Clients.Test.');
+      expect([list.hostNames, list.pending, list.matches('127.0.0.1')]).to.deep.equal([['clients.test'], true, false]);
+      list.resolved('CLIENTS.test', ['127.0.0.1', '::1', 'not-an-address']);
+      expect(list.pending).to.equal(false);
+      expect(list.addressesOf('clients.test')).to.deep.equal(['127.0.0.1', '::1']);
+      for (const address of ['127.0.0.1', '::ffff:127.0.0.1', '::1', '0:0:0:0:0:0:0:1', '[::1]']) expect(list.matches(address), address).to.equal(true);
+      for (const address of ['127.0.0.2', '::2', '10.0.0.1']) expect(list.matches(address), address).to.equal(false);
+    });
+
+    it('a failed lookup (null) keeps earlier addresses, and ends pending for a name never resolved', () => {
+      const list = parseClientList('a.test, b.test');
+      list.resolved('a.test', ['10.0.0.1']);
+      list.resolved('a.test', null);
+      expect(list.pending).to.equal(true);
+      list.resolved('b.test', null);
+      expect([list.pending, list.addressesOf('a.test'), list.addressesOf('b.test')]).to.deep.equal([false, ['10.0.0.1'], []]);
+    });
+
+    it('a result for a name the list does not have is ignored', () => {
+      const list = parseClientList('a.test');
+      list.resolved('b.test', ['10.0.0.1']);
+      expect([list.matches('10.0.0.1'), list.isResolved('b.test')]).to.deep.equal([false, false]);
+    });
+
+    it('adopt takes over the shared names that the previous list resolved, and nothing else', () => {
+      const previous = parseClientList('a.test, b.test');
+      previous.resolved('a.test', ['10.0.0.1']);
+      const next = parseClientList('a.test, b.test, c.test');
+      next.adopt(previous);
+      expect([next.isResolved('a.test'), next.isResolved('b.test'), next.isResolved('c.test')]).to.deep.equal([true, false, false]);
+      expect(next.matches('10.0.0.1')).to.equal(true);
+    });
   });
 });
