@@ -194,15 +194,19 @@ describe('WSServer dispatch (DoEvents, ProcessIdleEvents)', () => {
       }
     });
 
-    it('a throwing WebSocketOpenRequest handler still completes the handshake with what it set', async () => {
+    it('a throwing WebSocketOpenRequest handler refuses the upgrade with 500, whatever it set (fail closed)', async () => {
       const { server, port } = await startServer();
       const errors = record(server, 'Error');
-      server.on('WebSocketOpenRequest', () => {
+      const opened = record(server, 'Connected', 'DataIn');
+      server.on('WebSocketOpenRequest', (e) => {
+        e.statusCode = 101;
         throw new Error('oops');
       });
       const client = track(await RawClient.connect(port));
-      expect((await client.handshake()).status).to.equal(101);
-      expect(errors).to.have.length(1);
+      expect((await client.handshake()).status).to.equal(500);
+      await client.waitForEnd();
+      expect(opened).to.deep.equal([]);
+      expect(errors.map(([, e]) => e.description)).to.deep.equal(['An event handler threw an exception in WebSocketOpenRequest: oops']);
     });
 
     it('an Error handler that throws is not reported again (no loop)', async () => {
