@@ -666,7 +666,7 @@ export const PROPERTIES: readonly PropertyInfo[] = deepFreeze([
     perConnection: true,
     origin: 'reference',
     computed: false,
-    description: 'Seconds an operation on this connection may wait. 0 means asynchronous: sends return at once and fail with 10035 when the outgoing queue is full. A positive value makes sends wait for room, processing events meanwhile, and fail once that many seconds pass without any progress.',
+    description: 'Seconds an operation on this connection may wait. 0 means asynchronous: sends return at once and fail with 10035 when the outgoing queue is full. A positive value makes sends wait for room, processing events meanwhile, and fail once that many seconds pass without any progress. A wait longer than a Node.js timer holds (2147483 s, about 24.8 days) is cut to that.',
   },
   {
     id: 21,
@@ -1760,7 +1760,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Seconds of silence allowed while an incoming connection is still in its handshake (a TLS handshake, then the HTTP upgrade request); when they pass without a byte, the client gets 408 and the connection is closed. 0 means no limit. HandshakeTimeout bounds the whole handshake however active the client is.',
+    description: 'Seconds of silence allowed while an incoming connection is still in its handshake (a TLS handshake, then the HTTP upgrade request); when they pass without a byte, the client gets 408 and the connection is closed. 0 means no limit. HandshakeTimeout bounds the whole handshake however active the client is. Values beyond what a Node.js timer holds (2147483 s, about 24.8 days) count as that.',
   },
   {
     name: 'InBufferSize',
@@ -1816,7 +1816,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Milliseconds a connection may be idle before the first TCP keep-alive probe is sent (socket.setKeepAlive(true, KeepAliveTime) on connections accepted after the change); 0 leaves keep-alive off.',
+    description: 'Milliseconds a connection may be idle before the first TCP keep-alive probe is sent (socket.setKeepAlive(true, KeepAliveTime) on connections accepted after the change); 0 leaves keep-alive off. Values above 2147483647 count as that; the operating system may cap the delay lower.',
   },
   {
     name: 'MaxConnections',
@@ -2388,7 +2388,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Longest time, in milliseconds, DoEvents waits for something to happen when no event is queued.',
+    description: 'Longest time, in milliseconds, DoEvents waits for something to happen when no event is queued. Values beyond what a Node.js timer holds (2147483647 ms, about 24.8 days) count as that.',
   },
   {
     name: 'UseFIPSCompliantAPI',
@@ -2597,8 +2597,9 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     readOnly: false,
     computed: false,
     min: 0,
+    max: 2147483,
     defaultSource: 'ours',
-    description: 'Seconds a client has, from the moment it may send its HTTP upgrade request, to complete it, however active it is (a slowloris that trickles bytes is dropped too); it is answered with 408 and the connection closed. 0 means no limit.',
+    description: 'Seconds a client has, from the moment it may send its HTTP upgrade request, to complete it, however active it is (a slowloris that trickles bytes is dropped too); it is answered with 408 and the connection closed. It also bounds the decisions that hold a connection: a ConnectionRequest or WebSocketOpenRequest not decided in that time (a DoEvents loop that stalls, an async handler whose promise does not settle) closes the connection. 0 means no limit; at most 2147483 (about 24.8 days, the longest a Node.js timer holds), above it 608.',
   },
   {
     name: 'UseSSL',

@@ -15,6 +15,7 @@ import { EventQueue } from './event-queue';
 import type { DataInEvent, WSServerEventName, WSServerEvents } from './events';
 import type { FlushScheduler } from './flush-scheduler';
 import type { Settings } from './settings';
+import { timerDelay } from './timer-limit';
 
 /**
  * A connection's account of the events queued for DoEvents on its behalf (its backlog; see
@@ -194,7 +195,7 @@ export class Dispatcher {
    * something queued it fires at once and returns a settled promise (no promise is made per call).
    */
   doEvents(): Promise<void> {
-    if (this.queue.length === 0) return this.queue.wait(this.settings.values.SelectWaitMillis).then(this.drainAfterWait);
+    if (this.queue.length === 0) return this.queue.wait(timerDelay(this.settings.values.SelectWaitMillis)).then(this.drainAfterWait);
     try {
       this.drain();
     } catch (error) {
