@@ -271,6 +271,7 @@ export type ConfigSettingName =
   | 'DeflateClientNoContextTakeover'
   | 'MaxHeaderSize'
   | 'HandshakeTimeout'
+  | 'MaxHandshakesPerAddress'
   | 'UseSSL'
   | 'SSLLocalCRLs';
 
@@ -2602,6 +2603,21 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     description: 'Seconds a client has, from the moment it may send its HTTP upgrade request, to complete it, however active it is (a slowloris that trickles bytes is dropped too); it is answered with 408 and the connection closed. It also bounds the decisions that hold a connection: a ConnectionRequest or WebSocketOpenRequest not decided in that time (a DoEvents loop that stalls, an async handler whose promise does not settle) closes the connection. 0 means no limit; at most 2147483 (about 24.8 days, the longest a Node.js timer holds), above it 608.',
   },
   {
+    name: 'MaxHandshakesPerAddress',
+    key: 'maxhandshakesperaddress',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 0,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    max: 100000,
+    defaultSource: 'ours',
+    description: 'How many connections from one remote address may be in their handshake at once (accepted, and not yet past the TLS handshake and the HTTP upgrade: ConnectionRequest, TLS, the upgrade request, WebSocketOpenRequest). A connection beyond it has its TCP connection closed at accept, before anything is read, and the refusal is logged at LogLevel 1; open WebSockets do not count. It keeps a few clients that open idle sockets from holding every MaxConnections slot. 0 (the default) means no limit; clients behind one NAT or proxy share an address, so set it with that in mind.',
+  },
+  {
     name: 'UseSSL',
     key: 'usessl',
     group: 'ours',
@@ -3621,6 +3637,7 @@ export class ConfigValues {
   DeflateClientNoContextTakeover: boolean = false;
   MaxHeaderSize: number = 16384;
   HandshakeTimeout: number = 30;
+  MaxHandshakesPerAddress: number = 0;
   UseSSL: string = '';
   SSLLocalCRLs: string = '';
 }

@@ -1,6 +1,6 @@
 /**
  * Listening and accepting: the listening socket (plain, with TLS run per connection by lib/tls), the
- * MaxConnections limit, the connection's socket options, and ConnectionRequest — the client lists
+ * MaxConnections and MaxHandshakesPerAddress limits, the connection's socket options, and ConnectionRequest — the client lists
  * (AllowedClients / BlockedClients) and the application's decision — before anything is read.
  */
 import { createServer, type Server, type Socket } from 'node:net';
@@ -9,6 +9,7 @@ import { defaultAccept, parseClientList, type ClientList } from './client-filter
 import type { EngineContext } from './engine-context';
 import { toServerError } from './errors';
 import type { ConnectionRequestEvent } from './events';
+import { HandshakeCount } from './handshake-limit';
 import { Phase } from './connection-base';
 import type { ConnectionRegistry } from './registry';
 import { secondsToTimer, timerDelay } from './timer-limit';
@@ -29,6 +30,8 @@ export class Acceptor {
   boundPort = 0;
   allowed: ClientList = parseClientList('');
   blocked: ClientList = parseClientList('');
+  /** Connections per remote address still in their handshake (MaxHandshakesPerAddress). */
+  readonly handshaking = new HandshakeCount();
 
   constructor(
     private readonly engine: EngineContext,
@@ -88,9 +91,22 @@ export class Acceptor {
       logger.log(0, 1, `Connection from ${address} refused: MaxConnections (${values.MaxConnections}) reached.`, 'Error');
       return;
     }
+    const perAddress = values.MaxHandshakesPerAddress;
+    const address = perAddress > 0 ? (socket.remoteAddress ?? '') : '';
+    if (perAddress > 0 && this.handshaking.count(address) >= perAddress) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+      logger.log(0, 1, `Connection from ${address} refused: MaxHandshakesPerAddress (${perAddress}) connections from it are in their handshake.`, 'Error');
+      return;
+    }
     const id = this.registry.nextId();
     const connection = new WSConnection(this.engine, socket, id);
     this.registry.add(connection);
+    if (perAddress > 0) {
+      const count = this.handshaking;
+      count.add(address, connection);
+      socket.once('close', () => count.remove(address, connection));
+    }
     if (values.TcpNoDelay) socket.setNoDelay(true);
     // Node hands the delay on in whole seconds through a 32-bit integer: clamped, it cannot wrap.
     if (values.KeepAliveTime > 0) socket.setKeepAlive(true, timerDelay(values.KeepAliveTime));
