@@ -1089,7 +1089,7 @@ export const EVENTS: readonly EventInfo[] = deepFreeze([
       },
     ],
     php: 'fireConnectionRequest',
-    description: 'A client opened a TCP connection and nothing has been read from it yet. Leaving accept false refuses it.',
+    description: 'A client opened a TCP connection and nothing has been read from it yet. Leaving accept false refuses it; so does a handler that throws. A handler that returns a promise is waited for (within HandshakeTimeout), nothing being read meanwhile, and a rejection refuses.',
   },
   {
     id: 3,
@@ -1376,7 +1376,7 @@ export const EVENTS: readonly EventInfo[] = deepFreeze([
       },
     ],
     php: 'fireSSLClientAuthentication',
-    description: 'A TLS client presented a certificate (only asked for when SSLAuthenticateClients is on). The handler has the last word on accepting it.',
+    description: 'A TLS client presented a certificate (only asked for when SSLAuthenticateClients is on). The handler has the last word on accepting it; a handler that throws, or returns a promise that rejects, refuses. A promise is waited for within the TLS handshake timeout.',
   },
   {
     id: 10,
@@ -1562,7 +1562,7 @@ export const EVENTS: readonly EventInfo[] = deepFreeze([
       },
     ],
     php: 'fireWebSocketOpenRequest',
-    description: "A client's HTTP upgrade request has been read. Doing nothing accepts it; the handler can refuse it with an HTTP status, add response headers and choose a subprotocol.",
+    description: "A client's HTTP upgrade request has been read. Doing nothing accepts it; the handler can refuse it with an HTTP status, add response headers and choose a subprotocol. A handler that throws refuses with 500. A handler that returns a promise is waited for (within HandshakeTimeout), the connection held, and a rejection refuses with 500.",
   },
 ]);
 
