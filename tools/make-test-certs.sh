@@ -108,7 +108,7 @@ pfx_modes() {
   p12 openssl-aes192-sha384mac.pfx "${pass[@]}" -certpbe AES-192-CBC -keypbe AES-192-CBC -macalg sha384
   p12 openssl-pbes2-3des-sha224mac.pfx "${pass[@]}" -certpbe DES-EDE3-CBC -keypbe DES-EDE3-CBC -macalg sha224
   # OpenSSL 1.x default and `-legacy` (also what Windows exports with TripleDES-SHA1): RC2-40 certificates,
-  # 3DES key, HMAC-SHA1 MAC; here with Windows' 2000 iterations.
+  # 3DES key, HMAC-SHA1 MAC; here with 2000 iterations rather than OpenSSL's 2048.
   p12 openssl-legacy.pfx "${pass[@]}" -legacy -iter 2000
   p12 openssl-3des.pfx "${pass[@]}" -certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES -macalg sha1
   p12 openssl-2des.pfx "${pass[@]}" -certpbe PBE-SHA1-2DES -keypbe PBE-SHA1-2DES -macalg sha1

@@ -6,10 +6,11 @@
  *
  * The iteration caps follow the published defaults of .NET's PKCS#12 loader (Pkcs12LoaderLimits
  * .Defaults: 300,000 per MAC or key derivation, 1,000,000 for the whole file, 200 keys, 200
- * certificates). They sit far above what the writers use — OpenSSL 2,048 (PKCS12_DEFAULT_ITER),
- * Windows 2,000, Java keytool 10,000 (50,000 / 100,000 in its legacy mode) — and below Java's hard
- * cap of 5,000,000 per derivation (PKCS12KeyStore.MAX_ITERATION_COUNT); OpenSSL itself has none.
- * At the caps the whole derivation work of a file stays around a second here.
+ * certificates). They sit far above what the writers use by default — OpenSSL 2,048
+ * (PKCS12_DEFAULT_ITER), Java keytool 10,000 (50,000 for keys and 100,000 for the MAC in its legacy
+ * mode) — and below Java's hard cap of 5,000,000 per derivation (PKCS12KeyStore.MAX_ITERATION_COUNT);
+ * OpenSSL itself has none (openssl/openssl#21103). At the caps the derivation work of a whole file
+ * stays within a few seconds (the PKCS#12 KDF, which node:crypto lacks, runs one hash call per round).
  */
 import { elements, type Element } from './asn1';
 
