@@ -5,7 +5,11 @@
  */
 import { ErrorCode, errorMessage } from '../lib/generated/api';
 import { Opcode } from '../lib/protocol/constants';
+import { WSServerError } from '../lib/server/errors';
+import { asBuffer } from '../lib/server/send-format';
+import type { WSConnection } from '../lib/server/ws-connection';
 import { WSServer, type ConnectionIdLike } from '../lib/server/ws-server';
+import { bytesOfString, formatCompatData } from './byte-strings';
 import { failure, toFailure, type Failure } from './errors';
 import { eventBinding, readBack, type EventBinding, type EventCallback } from './events';
 import { describeProperty, getProperty, setProperty, type PropertyState, type PropertyValue } from './properties';
@@ -16,7 +20,7 @@ export const DONE: Promise<number> = Promise.resolve(0);
 export class CompatServer {
   readonly server = new WSServer({ config: { ProcessIdleEvents: false } });
   private readonly state: PropertyState = { runtimeLicense: '' };
-  private readonly listeners = new Map<number, (event: Record<string, unknown>) => void>();
+  private readonly listeners = new Map<number, (event: Record<string, unknown>) => unknown>();
   lastErrorCode = 0;
   lastError = '';
 
@@ -101,33 +105,41 @@ export class CompatServer {
     return this.runAsync(() => this.server.sendText(id, value));
   }
 
-  /** SendBytes: one binary message (strings go through the engine, which encodes them with CodePage). */
+  /** SendBytes: one binary message (a string is one char per byte: 605 for a char above 0xFF). */
   sendBytes(id: ConnectionIdLike, data: Uint8Array | string): Promise<number> {
-    if (data instanceof Uint8Array) {
-      try {
-        const connection = this.server.connection(id);
-        if (connection.timeout === 0) {
-          connection.queueMessage(Opcode.Binary, Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-          return this.doneNow();
-        }
-      } catch (error) {
-        return this.failedNow(error);
-      }
-    }
-    return this.runAsync(() => this.server.sendBytes(id, data));
-  }
-
-  /** Send: one message in the connection's DataFormat (WSConnectionDataToSend is Send done at once). */
-  send(id: ConnectionIdLike, data: Uint8Array | string): Promise<number> {
+    let bytes: unknown;
     try {
-      if (this.server.connection(id).timeout === 0) {
-        this.server.setDataToSend(id, data);
+      const connection = this.server.connection(id);
+      bytes = typeof data === 'string' ? bytesOfString(data, 'SendBytes') : data;
+      if (bytes instanceof Uint8Array && connection.timeout === 0) {
+        connection.queueMessage(Opcode.Binary, asBuffer(bytes));
         return this.doneNow();
       }
     } catch (error) {
       return this.failedNow(error);
     }
-    return this.runAsync(() => this.server.send(id, data));
+    return this.runAsync(() => this.server.sendBytes(id, bytes as Uint8Array));
+  }
+
+  /**
+   * Send: one message in the connection's DataFormat, strings taken as the compat faces take them
+   * (formatCompatData); WSConnectionDataToSend is the same send done at once (sendDataNow).
+   */
+  send(id: ConnectionIdLike, data: Uint8Array | string): Promise<number> {
+    let connection: WSConnection;
+    let opcode: number;
+    let bytes: Buffer;
+    try {
+      connection = this.server.connection(id);
+      [opcode, bytes] = formatted(connection, data);
+      if (connection.timeout === 0) {
+        connection.queueMessage(opcode, bytes);
+        return this.doneNow();
+      }
+    } catch (error) {
+      return this.failedNow(error);
+    }
+    return this.runAsync(() => connection.sendMessage(opcode, bytes));
   }
 
   get(id: unknown, index?: unknown): PropertyValue | false {
@@ -142,7 +154,7 @@ export class CompatServer {
   }
 
   set(id: unknown, index: unknown, value: unknown): number {
-    return this.run(() => setProperty(this.server, this.state, describeProperty(id), index, value));
+    return this.run(() => setProperty(this.server, this.state, describeProperty(id), index, value, sendDataNow));
   }
 
   config(text: unknown): string {
@@ -176,19 +188,37 @@ export class CompatServer {
   }
 }
 
+/** The opcode and bytes of `data` for Send on `connection`; throws what formatCompatData refuses. */
+function formatted(connection: WSConnection, data: unknown): [number, Buffer] {
+  const [opcode, bytes] = formatCompatData(connection.dataFormat, data);
+  if (bytes instanceof WSServerError) throw bytes;
+  return [opcode, bytes];
+}
+
+/**
+ * WSConnectionDataToSend: Send without a promise, queued now or refused with 10035 (thrown, so the set
+ * answers it) — on synchronous connections too, as the engine's own setDataToSend does.
+ */
+function sendDataNow(_server: WSServer, connection: WSConnection, data: unknown): void {
+  const [opcode, bytes] = formatted(connection, data);
+  connection.setDataToSend(opcode, bytes);
+}
+
 /**
  * The engine listener that calls a compat callback: builds the params object and, for events with
- * out-parameters, reads them back once the callback returned (the rest need no second pass).
+ * out-parameters, reads them back once the callback returned (the rest need no second pass). The
+ * callback's result is passed on, so that an async handler whose promise rejects is caught by the
+ * engine (captureRejections: the Error event, 615) instead of being an unhandled rejection.
  */
-function listenerFor(binding: EventBinding, callback: EventCallback): (event: Record<string, unknown>) => void {
+function listenerFor(binding: EventBinding, callback: EventCallback): (event: Record<string, unknown>) => unknown {
   const toParams = binding.toParams;
   if (binding.outs.length === 0) {
-    return (event) => {
-      callback(toParams(event));
-    };
+    return (event) => callback(toParams(event));
   }
   return (event) => {
     const params = toParams(event);
-    readBack(binding, event, params, callback(params));
+    const returned = callback(params);
+    readBack(binding, event, params, returned);
+    return returned;
   };
 }

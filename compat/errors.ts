@@ -10,7 +10,8 @@ export class IPWorksSSLError extends Error {
   override name = 'IPWorksSSLError';
   constructor(
     readonly code: number,
-    text: string = errorMessage(code),
+    /** The error's text without the code (what get_last_error answers, and the Error event's description). */
+    readonly text: string = errorMessage(code),
   ) {
     super(`${code}: ${text}`);
   }

@@ -7,16 +7,27 @@
  *
  * The accessors are installed from the generated property table, so every property of the API
  * description has them; the interface below gives them their types.
+ *
+ * PHP ignores the case of method names, so this class does too (method-casing.ts): a subclass may
+ * override `FireDataIn` or `firedatain` as well as `fireDataIn`, and every get*, set* and do* method
+ * also answers in lower case, UPPER case and PascalCase (`DoSendText`, `getlocalport`). Only the
+ * camelCase names are typed; the other spellings are there for ported scripts.
  */
-import { EVENTS, PROPERTIES, PropertyId } from '../lib/generated/api';
+import { errorMessage, EVENTS, PROPERTIES, PropertyId } from '../lib/generated/api';
 import type { WSServer } from '../lib/server/ws-server';
 import { DONE } from './compat-server';
 import { IPWorksSSLError } from './errors';
 import type { EventParams } from './events';
+import { defineCaseAliases, eventMethodKeys } from './method-casing';
 import * as api from './procedural';
+import { watchedCall } from './unawaited-call';
 import type { PropertyValue } from './properties';
 
 type Param = EventParams;
+
+const ignoreFailure = (): void => undefined;
+
+const EVENT_NAMES: readonly string[] = EVENTS.map((event) => event.name);
 
 /** The doX answer for a call that succeeded at once (shared: it carries no state). */
 const SUCCEEDED: Promise<void> = Promise.resolve();
@@ -75,12 +86,29 @@ export class IPWorksSSL_WSServer {
   readonly handle: number;
 
   constructor() {
+    // Resolved before the handle exists: a class with two spellings of one handler fails cleanly.
+    const keys = eventMethodKeys(new.target, EVENT_NAMES);
     this.handle = api.ipworksssl_wsserver_open();
+    const self = this as unknown as Record<string, (p: Param) => unknown>;
     for (const event of EVENTS) {
-      const method = `fire${event.name}` as keyof this;
-      api.ipworksssl_wsserver_register_callback(this.handle, event.id, (param) => (this[method] as (p: Param) => unknown).call(this, param));
+      const key = keys.get(event.name)!;
+      const fire =
+        event.name === 'Error'
+          ? (param: Param) => {
+              this.inErrorHandler++;
+              try {
+                return self[key]!(param);
+              } finally {
+                this.inErrorHandler--;
+              }
+            }
+          : (param: Param) => self[key]!(param);
+      api.ipworksssl_wsserver_register_callback(this.handle, event.id, fire);
     }
   }
+
+  /** Above 0 while fireError runs: an unawaited call that fails there is not reported through Error again (it could loop). */
+  private inErrorHandler = 0;
 
   /** The engine (modern API) behind this object, for what the reference does not cover. */
   get server(): WSServer {
@@ -109,7 +137,7 @@ export class IPWorksSSL_WSServer {
   // ─── Methods ───
 
   doChangeLineMode(connectionid: number | string, linemode: boolean): Promise<void> {
-    return this.check(api.ipworksssl_wsserver_do_changelinemode(this.handle, connectionid, linemode));
+    return this.check(api.ipworksssl_wsserver_do_changelinemode(this.handle, connectionid, linemode), connectionid);
   }
 
   doConfig(configurationstring: string): string {
@@ -119,7 +147,7 @@ export class IPWorksSSL_WSServer {
   }
 
   doDisconnect(connectionid: number | string): Promise<void> {
-    return this.check(api.ipworksssl_wsserver_do_disconnect(this.handle, connectionid));
+    return this.check(api.ipworksssl_wsserver_do_disconnect(this.handle, connectionid), connectionid);
   }
 
   doEvents(): Promise<void> {
@@ -127,35 +155,35 @@ export class IPWorksSSL_WSServer {
   }
 
   doInterrupt(connectionid: number | string): Promise<void> {
-    return this.check(api.ipworksssl_wsserver_do_interrupt(this.handle, connectionid));
+    return this.check(api.ipworksssl_wsserver_do_interrupt(this.handle, connectionid), connectionid);
   }
 
   doPauseData(connectionid: number | string): Promise<void> {
-    return this.check(api.ipworksssl_wsserver_do_pausedata(this.handle, connectionid));
+    return this.check(api.ipworksssl_wsserver_do_pausedata(this.handle, connectionid), connectionid);
   }
 
   doPing(connectionid: number | string): Promise<void> {
-    return this.check(api.ipworksssl_wsserver_do_ping(this.handle, connectionid));
+    return this.check(api.ipworksssl_wsserver_do_ping(this.handle, connectionid), connectionid);
   }
 
   doProcessData(connectionid: number | string): Promise<void> {
-    return this.check(api.ipworksssl_wsserver_do_processdata(this.handle, connectionid));
+    return this.check(api.ipworksssl_wsserver_do_processdata(this.handle, connectionid), connectionid);
   }
 
   doSend(connectionid: number | string, data: string | Uint8Array): Promise<void> {
-    return this.check(api.ipworksssl_wsserver_do_send(this.handle, connectionid, data));
+    return this.check(api.ipworksssl_wsserver_do_send(this.handle, connectionid, data), connectionid);
   }
 
   doSendBytes(connectionid: number | string, data: string | Uint8Array): Promise<void> {
-    return this.check(api.ipworksssl_wsserver_do_sendbytes(this.handle, connectionid, data));
+    return this.check(api.ipworksssl_wsserver_do_sendbytes(this.handle, connectionid, data), connectionid);
   }
 
   doSendFile(connectionid: number | string, filename: string): Promise<void> {
-    return this.check(api.ipworksssl_wsserver_do_sendfile(this.handle, connectionid, filename));
+    return this.check(api.ipworksssl_wsserver_do_sendfile(this.handle, connectionid, filename), connectionid);
   }
 
   doSendText(connectionid: number | string, text: string): Promise<void> {
-    return this.check(api.ipworksssl_wsserver_do_sendtext(this.handle, connectionid, text));
+    return this.check(api.ipworksssl_wsserver_do_sendtext(this.handle, connectionid, text), connectionid);
   }
 
   doShutdown(): Promise<void> {
@@ -209,13 +237,26 @@ export class IPWorksSSL_WSServer {
     return param;
   }
 
-  /** Turns a procedural code into a thrown IPWorksSSLError. */
-  private check(result: Promise<number>): Promise<void> {
+  /**
+   * Turns a procedural code into a rejected IPWorksSSLError. A failure that nobody awaits goes to the
+   * Error event instead (unawaited-call.ts), with the call's connection id, so a call left without
+   * `await` never ends the process.
+   */
+  private check(result: Promise<number>, connectionid?: number | string): Promise<void> {
     // A call that succeeded at once (e.g. a send on an asynchronous connection): nothing to wait for.
     if (result === DONE) return SUCCEEDED;
-    return result.then((code) => {
-      if (code !== 0) throw new IPWorksSSLError(code, this.lastError());
-    });
+    const report = this.inErrorHandler > 0 ? ignoreFailure : (error: IPWorksSSLError) => this.reportUnwatched(error, connectionid);
+    return watchedCall(result, (code) => this.failure(code), report);
+  }
+
+  /** The error of a call that ended with `code`; its text, unless a later call already replaced the last error. */
+  private failure(code: number): IPWorksSSLError {
+    return new IPWorksSSLError(code, this.lastErrorCode() === code ? this.lastError() : errorMessage(code));
+  }
+
+  private reportUnwatched(error: IPWorksSSLError, connectionid: number | string | undefined): void {
+    const id = typeof connectionid === 'number' || (typeof connectionid === 'string' && /^\d+$/.test(connectionid)) ? Number(connectionid) : 0;
+    api.serverOf(this.handle)?.server.reportError(Number.isSafeInteger(id) ? id : 0, error.code, error.text);
   }
 
   /** @internal */
@@ -256,3 +297,6 @@ for (const property of PROPERTIES) {
         };
   }
 }
+
+// PHP spellings of every call: getlocalport, GETLOCALPORT, GetLocalPort, DoSendText … (method-casing.ts).
+defineCaseAliases(IPWorksSSL_WSServer.prototype, (name) => /^(get|set|do)[A-Z]/.test(name) && name !== 'getProperty' && name !== 'setProperty');

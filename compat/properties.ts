@@ -4,11 +4,13 @@
  * the engine's WSServer and WSConnection. The switch is exhaustive over the generated PropertyId
  * table, so a property added to the API description fails the typecheck until it is handled here.
  */
-import { ErrorCode, PACKAGE_VERSION, PropertyId, propertyInfo, type PropertyInfo } from '../lib/generated/api';
+import { statSync } from 'node:fs';
+import { CertStoreType, ErrorCode, PACKAGE_VERSION, PropertyId, propertyInfo, type PropertyInfo } from '../lib/generated/api';
 import { WSServerError } from '../lib/server/errors';
 import { parseBoolean, parseInteger } from '../lib/server/values';
 import type { WSConnection } from '../lib/server/ws-connection';
 import type { WSServer } from '../lib/server/ws-server';
+import { BLOB_STORE_TYPES, bytesOfString, isByteString, stringOfBytes } from './byte-strings';
 
 /** Values as the procedural API shows them. */
 export type PropertyValue = string | number | boolean;
@@ -101,8 +103,18 @@ export function getProperty(server: WSServer, state: PropertyState, info: Proper
   }
 }
 
+/** Sends WSConnectionDataToSend's value on the connection (the compat faces' Send, done at once). */
+export type DataSender = (server: WSServer, connection: WSConnection, data: unknown) => void;
+
 /** Writes property `info`; values are checked against the property's type (605 when they do not fit). */
-export function setProperty(server: WSServer, state: PropertyState, info: PropertyInfo, index: unknown, value: unknown): void {
+export function setProperty(
+  server: WSServer,
+  state: PropertyState,
+  info: PropertyInfo,
+  index: unknown,
+  value: unknown,
+  sendData: DataSender,
+): void {
   if (info.access === 'ro') throw new WSServerError(ErrorCode.ReadOnlyProperty);
   if (!info.perConnection) {
     if (index !== undefined) {
@@ -128,10 +140,10 @@ export function setProperty(server: WSServer, state: PropertyState, info: Proper
         server.sslAuthenticateClients = boolean(value);
         return;
       case PropertyId.SSLCertEncoded:
-        server.sslCertEncoded = binaryText(value);
+        server.sslCertEncoded = binaryText(value, 'SSLCertEncoded');
         return;
       case PropertyId.SSLCertStore:
-        server.sslCertStore = binaryText(value);
+        server.sslCertStore = storeIsContent(server.sslCertStoreType, value) ? binaryText(value, 'SSLCertStore') : storeName(value);
         return;
       case PropertyId.SSLCertStorePassword:
         server.sslCertStorePassword = text(value);
@@ -165,7 +177,7 @@ export function setProperty(server: WSServer, state: PropertyState, info: Proper
       return;
     }
     case PropertyId.WSConnectionDataToSend:
-      server.setDataToSend(connection.connectionId, binary(value));
+      sendData(server, connection, binary(value));
       return;
     case PropertyId.WSConnectionTimeout:
       connection.timeout = integer(value, 0);
@@ -198,10 +210,37 @@ function text(value: unknown): string {
   throw new WSServerError(ErrorCode.InvalidValue);
 }
 
-/** Binary strings come in as a string (one char per byte) or bytes, and are kept as a one-char-per-byte string. */
-function binaryText(value: unknown): string {
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
-  return text(value);
+/**
+ * Binary strings come in as a string (one char per byte: 605 for a char above 0xFF) or bytes, and
+ * are kept as a one-char-per-byte string.
+ */
+function binaryText(value: unknown, what: string): string {
+  if (value instanceof Uint8Array) return stringOfBytes(value);
+  const given = text(value);
+  if (!isByteString(given)) bytesOfString(given, what);
+  return given;
+}
+
+/**
+ * True when SSLCertStore holds the store's content (bytes) rather than a file or store name (text):
+ * the blob kinds, and automatic detection (99) given anything but the name of an existing file.
+ */
+function storeIsContent(type: number, value: unknown): boolean {
+  if (BLOB_STORE_TYPES.has(type)) return true;
+  return type === CertStoreType.cstAuto && !(typeof value === 'string' && isFile(value));
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A file or store name: text; bytes are taken as its UTF-8. */
+function storeName(value: unknown): string | Uint8Array {
+  return value instanceof Uint8Array ? value : text(value);
 }
 
 function binary(value: unknown): string | Uint8Array {

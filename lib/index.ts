@@ -8,6 +8,7 @@
  */
 export { WSServer, VERSION, type WSServerOptions, type ConnectionIdLike } from './server/ws-server';
 export { WSConnection } from './server/ws-connection';
+export type { QueueFigures } from './server/connection-base';
 export { WSServerError } from './server/errors';
 export * from './server/events';
 export { ErrorCode, EventId, PropertyId, MethodId, DataFormat, CertStoreType } from './generated/api';

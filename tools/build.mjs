@@ -17,6 +17,7 @@ const entries = {
   index: 'lib/index.ts',
   compat: 'compat/index.ts',
   ids: 'compat/ids.ts',
+  ipworks: 'compat/node-edition/index.ts',
 };
 
 async function buildDist() {

@@ -41,18 +41,9 @@ const NO_OWN_SPEC = {
   'lib/server/errors.ts': 'error class; asserted by every engine and compat spec',
   'lib/server/events.ts': 'payload types; asserted by spec/server/ws-server.events.spec.ts',
   'lib/server/settings.ts': 'config store; spec/server/ws-server.config.spec.ts',
-  // Engine v2 step 1 split these out of ws-connection.ts / ws-server.ts; they are driven over loopback
-  // by the same specs that drove them there. Own unit specs are owed (issue 10 note).
-  'lib/server/acceptor.ts': 'listen/accept/ConnectionRequest: spec/server/ws-server.basic, .events and client-filter specs',
-  'lib/server/closing.ts': 'every close path: spec/server/ws-server.methods, .bad-input and .dispatch specs',
-  'lib/server/config.ts': 'the Config method: spec/server/ws-server.config.spec.ts',
-  'lib/server/connection-base.ts': 'state only; asserted through spec/server/ws-connection.spec.ts and ws-server.* specs',
+  // Split out of ws-connection.ts / ws-server.ts by engine v2 step 1 with no behaviour to test of their own.
   'lib/server/connection-extras.ts': 'a state record and interfaces; no behaviour of its own',
   'lib/server/engine-context.ts': 'an interface only',
-  'lib/server/handshake-flow.ts': 'the opening handshake over loopback: spec/server/ws-server.bad-input, .events and opening-handshake specs',
-  'lib/server/line-mode.ts': 'ChangeLineMode over loopback: spec/server/ws-server.methods.spec.ts and line-splitter.spec.ts',
-  'lib/server/reading.ts': 'AcceptData, backlog and MaxReadTime: spec/server/read-gate.spec.ts and ws-server.flow-control.spec.ts',
-  'lib/server/send-policy.ts': 'send rules: spec/server/ws-server.flow-control, .fast-paths and send-wait specs',
   'lib/server/ws-connection.ts': 'driven through WSServer in spec/server/*',
   'compat/compat-server.ts': 'driven through the procedural face in spec/compat/*',
   'compat/handle-table.ts': 'driven through the procedural face in spec/compat/*',

@@ -8,7 +8,85 @@
 #                                       # from the server-rsa key and certificates already in OUTDIR
 # Nothing here is secret: every key is for tests only. Certificates are valid for 100 years, except
 # client-expired (already expired when made). Keys are small on purpose: RSA 2048 and P-256.
+#   tools/make-test-certs.sh --crl DIR URL   only the revocation material (below), into DIR
 set -euo pipefail
+
+# crl_material DIR URL: what the SSLCheckCRL specs need, made while they run (the distribution point
+# names the spec's own loopback HTTP server, whose port is known only then): a CA kept by `openssl ca`,
+# two client certificates whose CRL distribution point is URL (crl-client-good, crl-client-revoked,
+# revoked for keyCompromise), the CA's CRL as PEM and DER (crl.pem, crl.der, next update in 30 days),
+# an expired CRL (crl-expired.pem), one with the CA's name but signed by another key (crl-forged.pem),
+# and the list signed with RSA by a CA of its own (crl-rsa-ca.crt, crl-rsa.pem).
+# EC keys, so that a spec's before() stays quick.
+crl_material() {
+  local dir="$1" url="$2"
+  mkdir -p "$dir/db"
+  (
+    cd "$dir"
+    : > db/index.txt
+    echo 2000 > db/serial
+    echo 01 > db/crlnumber
+    cat > crl-ca.cnf <<'EOF2'
+[req]
+distinguished_name = dn
+[dn]
+[v3_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[ca]
+default_ca = crlca
+[crlca]
+database = db/index.txt
+serial = db/serial
+crlnumber = db/crlnumber
+new_certs_dir = db
+certificate = crl-ca.crt
+private_key = crl-ca.key
+default_md = sha256
+default_days = 36500
+default_crl_days = 30
+policy = any
+unique_subject = no
+copy_extensions = none
+[any]
+countryName = optional
+organizationName = optional
+commonName = supplied
+EOF2
+    printf 'basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\ncrlDistributionPoints = URI:%s\n' "$url" > crl-client.ext
+    local subject='/C=US/O=wsserver-compat tests/CN=CRL Test CA'
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout crl-ca.key -subj "$subject" \
+      -days 36500 -sha256 -extensions v3_ca -config crl-ca.cnf -out crl-ca.crt 2>/dev/null
+    local name
+    for name in good revoked; do
+      openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "crl-client-$name.key" 2>/dev/null
+      openssl req -new -key "crl-client-$name.key" -subj "/C=US/O=wsserver-compat tests/CN=CRL Client $name" \
+        -config crl-ca.cnf -out "crl-client-$name.csr" 2>/dev/null
+      openssl ca -batch -config crl-ca.cnf -in "crl-client-$name.csr" -extfile crl-client.ext -notext \
+        -out "crl-client-$name.crt" 2>/dev/null
+    done
+    openssl ca -config crl-ca.cnf -revoke crl-client-revoked.crt -crl_reason keyCompromise 2>/dev/null
+    openssl ca -config crl-ca.cnf -gencrl -out crl.pem 2>/dev/null
+    openssl crl -in crl.pem -outform DER -out crl.der
+    openssl ca -config crl-ca.cnf -gencrl -crl_lastupdate 20200101000000Z -crl_nextupdate 20200102000000Z \
+      -out crl-expired.pem 2>/dev/null
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout impostor.key -subj "$subject" \
+      -days 36500 -sha256 -extensions v3_ca -config crl-ca.cnf -out impostor.crt 2>/dev/null
+    openssl ca -config crl-ca.cnf -gencrl -cert impostor.crt -keyfile impostor.key -out crl-forged.pem 2>/dev/null
+    # The same list signed with RSA (sha256WithRSAEncryption) by a CA of its own: crl-rsa-ca.crt, crl-rsa.pem.
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout crl-rsa-ca.key -subj '/C=US/O=wsserver-compat tests/CN=CRL RSA CA' \
+      -days 36500 -sha256 -extensions v3_ca -config crl-ca.cnf -out crl-rsa-ca.crt 2>/dev/null
+    openssl ca -config crl-ca.cnf -gencrl -cert crl-rsa-ca.crt -keyfile crl-rsa-ca.key -out crl-rsa.pem 2>/dev/null
+  )
+}
+
+if [ "${1:-}" = "--crl" ]; then
+  [ "$#" -eq 3 ] || { echo "usage: $0 --crl DIR URL" >&2; exit 2; }
+  command -v openssl >/dev/null || { echo "openssl not found (apt-get install openssl)" >&2; exit 1; }
+  crl_material "$2" "$3"
+  exit 0
+fi
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 only_pfx_modes=

@@ -259,9 +259,20 @@ export type ConfigSettingName =
   | 'UseFIPSCompliantAPI'
   | 'UseInternalSecurityAPI'
   | 'MaxMessageSize'
+  | 'MaxMessageFragments'
+  | 'MaxQueuedEvents'
+  | 'MaxQueuedOutput'
+  | 'DeflateThreshold'
+  | 'DeflateLevel'
+  | 'DeflateMemLevel'
+  | 'DeflateServerMaxWindowBits'
+  | 'DeflateClientMaxWindowBits'
+  | 'DeflateServerNoContextTakeover'
+  | 'DeflateClientNoContextTakeover'
   | 'MaxHeaderSize'
   | 'HandshakeTimeout'
-  | 'UseSSL';
+  | 'UseSSL'
+  | 'SSLLocalCRLs';
 
 /** Values of WSConnectionDataFormat. */
 export const DataFormat = Object.freeze({
@@ -1994,7 +2005,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     readOnly: false,
     computed: false,
     defaultSource: 'reference',
-    description: 'Semicolon-separated list of CA bundle files on Unix-like systems; the first one that exists supplies the trusted CAs.',
+    description: "Semicolon-separated list of CA bundle files on Unix-like systems; the first one that exists supplies the trusted CAs. For client certificates it counts only when the application sets it (then as the reference describes); its default, the system's bundle of public roots, is not trusted for them (see docs/MIGRATING.md).",
   },
   {
     name: 'SSLCACerts',
@@ -2023,7 +2034,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     max: 2,
     values: [{ value: 0, name: 'Off' }, { value: 1, name: 'IfAvailable' }, { value: 2, name: 'Required' }],
     defaultSource: 'reference',
-    description: 'Revocation check through CRLs: 0 none, 1 check where the certificate allows it, 2 check and fail when it cannot be done.',
+    description: "Revocation check of client certificates through CRLs: 0 none; 1 check when a CRL can be had (from SSLLocalCRLs or the certificate's http: CRL distribution points, fetched while the handshake is held and cached until the CRL's next update), accepting as before when none can; 2 check and refuse the certificate when no CRL can be had. A revoked certificate gets a status saying so and accept false. The reference offers this in its Java, C# and C++ editions only.",
   },
   {
     name: 'SSLCheckOCSP',
@@ -2039,7 +2050,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     max: 2,
     values: [{ value: 0, name: 'Off' }, { value: 1, name: 'IfAvailable' }, { value: 2, name: 'Required' }],
     defaultSource: 'reference',
-    description: 'Revocation check through OCSP: 0 none, 1 check where the certificate allows it, 2 check and fail when it cannot be done.',
+    description: "Revocation check through OCSP: 0 none, 1 check where the certificate allows it, 2 check and fail when it cannot be done. Not supported here (nor in the reference's PHP edition): the value is kept and changes nothing; use SSLCheckCRL.",
   },
   {
     name: 'SSLCipherStrength',
@@ -2420,6 +2431,148 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     description: 'Largest incoming message, in bytes after decompression, the server accepts; a longer one closes the connection with 1009.',
   },
   {
+    name: 'MaxMessageFragments',
+    key: 'maxmessagefragments',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 100000,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    defaultSource: 'ours',
+    description: 'Most frames one incoming message may have; a message with more closes the connection with 1009. Each frame costs a header and, in DoEvents mode, an event. 0 means no limit.',
+  },
+  {
+    name: 'MaxQueuedEvents',
+    key: 'maxqueuedevents',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 1024,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    defaultSource: 'ours',
+    description: 'DoEvents mode: how many events may wait for DoEvents on behalf of one connection (DataIn, Ping, Log, Error and the rest). Beyond it the connection is not read until DoEvents has fired half of them; together with the byte budget (InBufferSize × 16, every event counting at least 128 bytes) it bounds what a peer can make the queue hold. 0 means no limit.',
+  },
+  {
+    name: 'MaxQueuedOutput',
+    key: 'maxqueuedoutput',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 268435456,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    defaultSource: 'ours',
+    description: 'Bytes that may wait to be written to one client (in this process) before the connection is dropped with close code 1008. Reading stops already above OutBufferSize, so only a client that reads nothing while the application keeps sending reaches it. 0 means no limit.',
+  },
+  {
+    name: 'DeflateThreshold',
+    key: 'deflatethreshold',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 64,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    defaultSource: 'ours',
+    description: 'permessage-deflate: outgoing messages smaller than this many bytes are sent uncompressed (compressing them costs more than it saves).',
+  },
+  {
+    name: 'DeflateLevel',
+    key: 'deflatelevel',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 1,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    max: 9,
+    defaultSource: 'ours',
+    description: 'permessage-deflate: the zlib compression level, 0 (store) to 9 (smallest output, slowest).',
+  },
+  {
+    name: 'DeflateMemLevel',
+    key: 'deflatememlevel',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 8,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 1,
+    max: 9,
+    defaultSource: 'ours',
+    description: "permessage-deflate: zlib's memLevel for the server's compressor, 1 to 9. Its hash tables take 2^(memLevel+9) bytes: 128 KiB at 8, 4 KiB at 3.",
+  },
+  {
+    name: 'DeflateServerMaxWindowBits',
+    key: 'deflateservermaxwindowbits',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 15,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 8,
+    max: 15,
+    defaultSource: 'ours',
+    description: "permessage-deflate: the largest LZ77 window, as a power of two (8 to 15), the server compresses with; agreed with the client as server_max_window_bits when smaller than 15. The compressor's window costs 2^(bits+1) bytes (64 KiB at 15).",
+  },
+  {
+    name: 'DeflateClientMaxWindowBits',
+    key: 'deflateclientmaxwindowbits',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 15,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 8,
+    max: 15,
+    defaultSource: 'ours',
+    description: "permessage-deflate: the largest window (8 to 15) the client may compress with, asked for as client_max_window_bits when the client offers it. The server's decompressor keeps a window of 2^bits bytes (32 KiB at 15).",
+  },
+  {
+    name: 'DeflateServerNoContextTakeover',
+    key: 'deflateservernocontexttakeover',
+    group: 'ours',
+    origin: 'ours',
+    type: 'boolean',
+    default: false,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    defaultSource: 'ours',
+    description: 'permessage-deflate: the server resets its compressor after every message (server_no_context_takeover), so an idle connection keeps no compression window; messages compress less well.',
+  },
+  {
+    name: 'DeflateClientNoContextTakeover',
+    key: 'deflateclientnocontexttakeover',
+    group: 'ours',
+    origin: 'ours',
+    type: 'boolean',
+    default: false,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    defaultSource: 'ours',
+    description: "permessage-deflate: asks the client to reset its compressor after every message (client_no_context_takeover), so the server's decompressor keeps no window between messages.",
+  },
+  {
     name: 'MaxHeaderSize',
     key: 'maxheadersize',
     group: 'ours',
@@ -2464,6 +2617,19 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     ],
     defaultSource: 'ours',
     description: "Whether connections use TLS. Empty: TLS when a server certificate is selected, plain WebSocket otherwise. 'true' requires TLS (StartListening fails with a certificate error when no usable certificate is selected); 'false' always serves plain ws.",
+  },
+  {
+    name: 'SSLLocalCRLs',
+    key: 'ssllocalcrls',
+    group: 'ours',
+    origin: 'ours',
+    type: 'string',
+    default: '',
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    defaultSource: 'ours',
+    description: "CRLs the server holds itself, for SSLCheckCRL: PEM CRL blocks (-----BEGIN X509 CRL-----), or a semicolon-separated list of files each holding PEM CRLs or one DER CRL. Read at StartListening (608 when a file cannot be read or is not a CRL). A current CRL here from the certificate's issuer is used instead of fetching the certificate's distribution points.",
   },
 ]);
 
@@ -3442,7 +3608,18 @@ export class ConfigValues {
   UseFIPSCompliantAPI: boolean = false;
   UseInternalSecurityAPI: boolean = true;
   MaxMessageSize: number = 104857600;
+  MaxMessageFragments: number = 100000;
+  MaxQueuedEvents: number = 1024;
+  MaxQueuedOutput: number = 268435456;
+  DeflateThreshold: number = 64;
+  DeflateLevel: number = 1;
+  DeflateMemLevel: number = 8;
+  DeflateServerMaxWindowBits: number = 15;
+  DeflateClientMaxWindowBits: number = 15;
+  DeflateServerNoContextTakeover: boolean = false;
+  DeflateClientNoContextTakeover: boolean = false;
   MaxHeaderSize: number = 16384;
   HandshakeTimeout: number = 30;
   UseSSL: string = '';
+  SSLLocalCRLs: string = '';
 }

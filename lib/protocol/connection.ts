@@ -33,7 +33,10 @@ export interface ConnectionHandler {
   onPing(payload: Buffer): void;
   /** A pong arrived. */
   onPong(payload: Buffer): void;
-  /** The peer's close frame (code 1005 when it carried none). The reply, if due, is already queued. */
+  /**
+   * The peer's close frame (code 1005 when it carried none). The reply, if due, is already queued —
+   * unless the owner replies itself (ownerRepliesToClose), in which case the state stays Open until it does.
+   */
   onPeerClose(code: number, reason: string): void;
   /** The peer broke the protocol; nothing more is read. Call fail() to send the close frame. */
   onProtocolError(error: ProtocolError): void;
@@ -48,13 +51,24 @@ export interface ConnectionHandler {
 export interface ConnectionOptions {
   /** Largest message accepted, after inflation (close 1009 beyond). */
   maxMessageSize?: number;
+  /** Most data frames one incoming message may have (close 1009 beyond; 0 or absent: no limit). */
+  maxFragments?: number;
   /** Outgoing messages are split into frames of at most this many payload bytes (0: never split). */
   maxFrameSize?: number;
   /** Deliver whole messages instead of pieces as they arrive. */
   bufferMessages?: boolean;
   /** The codec when permessage-deflate was negotiated. */
   deflate?: MessageCodec | null;
+  /**
+   * The peer's close is not answered here: the owner calls replyToClose() when it is ready (after the
+   * events that came before the close have been handled), and may send data until then (§5.5.1 lets an
+   * endpoint finish what it is sending before it answers). Default false: the reply is queued at once.
+   */
+  ownerRepliesToClose?: boolean;
 }
+
+/** The first size of a message assembly: small fragments do not each cause a new buffer. */
+const MIN_ASSEMBLY = 1024;
 
 export const ConnectionState = Object.freeze({ Open: 'open', Closing: 'closing', Closed: 'closed' } as const);
 export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
@@ -77,6 +91,10 @@ export class ServerConnection implements FrameHandler {
   private stateValue: ConnectionState = ConnectionState.Open;
   private closeSent = false;
   private closeReceived = false;
+  private peerCloseCode: number = CloseCode.NoStatus;
+  /** The payload of the latest ping not answered yet (see receivePing). */
+  private pendingPong: Buffer | null = null;
+  private readonly ownerRepliesToClose: boolean;
   private failed = false;
   private suspended = false;
   private inflating = false;
@@ -93,13 +111,18 @@ export class ServerConnection implements FrameHandler {
   private utf8: Utf8Validator | null = null;
   /** The unfinished character at the end of the last text piece, carried into the next. */
   private carry: Buffer | null = null;
-  /** Pieces of the message being buffered (bufferMessages, compressed messages). */
-  private parts: Buffer[] | null = null;
   /**
-   * The message being buffered, when its frames are unmasked straight into it (bufferMessages,
-   * uncompressed messages that span chunks or frames); its first messageSize bytes are filled.
+   * The message being assembled (bufferMessages): one buffer, whether the message came compressed or
+   * not, that grows with the bytes that arrived — never from the length a header announces — so a peer
+   * that announces much and sends little holds little. Its first `assembled` bytes are filled.
    */
-  private gathered: Buffer | null = null;
+  private assembly: Buffer | null = null;
+  private assembled = 0;
+  /** The current frame's payload is unmasked straight into `assembly`, which had room for it. */
+  private gatheringFrame = false;
+  /** Data frames of the current message so far (maxFragments). */
+  private fragments = 0;
+  private readonly maxFragments: number;
 
   // Outgoing: while a compression runs, later frames wait behind it so order is kept. Created on first need.
   private queue: OutgoingSlot[] | null = null;
@@ -109,8 +132,10 @@ export class ServerConnection implements FrameHandler {
 
   constructor(handler: ConnectionHandler, options: ConnectionOptions = {}) {
     this.handler = handler;
+    this.ownerRepliesToClose = options.ownerRepliesToClose ?? false;
     this.deflate = options.deflate ?? null;
     this.maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize;
+    this.maxFragments = options.maxFragments || Number.POSITIVE_INFINITY;
     this.maxFrameSize = options.maxFrameSize ?? Defaults.maxFrameSize;
     this.bufferMessages = options.bufferMessages ?? false;
     this.parser = new FrameParser(this, { allowRsv1: this.deflate !== null });
@@ -160,6 +185,7 @@ export class ServerConnection implements FrameHandler {
     } catch (error) {
       this.protocolError(error);
     }
+    this.sendPendingPong();
   }
 
   /** FrameHandler: a new frame begins. */
@@ -170,6 +196,7 @@ export class ServerConnection implements FrameHandler {
       this.messageOpcode = opcode;
       this.messageCompressed = rsv1;
       this.messageSize = 0;
+      this.fragments = 0;
       this.firstPiece = true;
       this.messageBuffered = this.bufferMessages;
       if (opcode === Opcode.Text) (this.utf8 ??= new Utf8Validator()).reset();
@@ -181,32 +208,41 @@ export class ServerConnection implements FrameHandler {
         throw new ProtocolError(CloseCode.MessageTooBig, 'WSS_ERR_MESSAGE_TOO_BIG', 'message too big');
       }
       this.messageSize += length;
+      // Each frame costs a header and, in DoEvents mode, an event: a message may have only so many.
+      if (++this.fragments > this.maxFragments) {
+        throw new ProtocolError(CloseCode.MessageTooBig, 'WSS_ERR_TOO_MANY_FRAGMENTS', `more than ${this.maxFragments} frames in one message`);
+      }
+      this.gatheringFrame = false;
       if (this.messageBuffered && !this.messageCompressed && length > 0) this.gather(fin && opcode !== Opcode.Continuation, length, inChunk);
     }
   }
 
   /**
-   * Buffering a message: a single-frame message within one chunk is handed on as a view of it; one that
-   * spans chunks or frames is unmasked straight into one buffer, sized from the headers (within
-   * maxMessageSize, checked above), instead of being unmasked in place and joined at the end.
+   * Buffering an uncompressed message: a single-frame message within one chunk is handed on as a view
+   * of it. Otherwise a frame whose payload fits in the room the assembly already has is unmasked
+   * straight into it (one copy instead of unmasking in place and copying); any other payload is copied
+   * in as it arrives (deliver → append).
    */
   private gather(whole: boolean, length: number, inChunk: boolean): void {
-    if (whole) {
-      if (inChunk) return;
-      this.gathered = Buffer.allocUnsafe(length);
-      this.parser.gatherInto(this.gathered);
-      return;
+    if (whole && inChunk) return;
+    const assembly = this.assembly;
+    if (assembly === null || assembly.length - this.assembled < length) return;
+    this.parser.gatherInto(assembly.subarray(this.assembled, this.assembled + length));
+    this.gatheringFrame = true;
+  }
+
+  /** Copies a piece onto the end of the assembly, growing it by doubling (copies stay linear in size). */
+  private append(data: Buffer): void {
+    const need = this.assembled + data.length;
+    let buffer = this.assembly;
+    if (buffer === null || buffer.length < need) {
+      const doubled = Math.max(MIN_ASSEMBLY, 2 * (buffer === null ? 0 : buffer.length));
+      const grown = Buffer.allocUnsafe(Math.max(need, Math.min(doubled, this.maxMessageSize)));
+      if (buffer !== null) buffer.copy(grown, 0, 0, this.assembled);
+      buffer = this.assembly = grown;
     }
-    // A fragmented message: its total is unknown, so the buffer grows by doubling (a copy of at most
-    // what it holds, less than joining the pieces at the end would cost), never beyond maxMessageSize.
-    const filled = this.messageSize - length;
-    let buffer = this.gathered;
-    if (buffer === null || buffer.length < this.messageSize) {
-      const grown = Buffer.allocUnsafe(Math.max(this.messageSize, Math.min(2 * (buffer?.length ?? 0), this.maxMessageSize)));
-      if (buffer !== null && filled > 0) buffer.copy(grown, 0, 0, filled);
-      buffer = this.gathered = grown;
-    }
-    this.parser.gatherInto(buffer.subarray(filled, this.messageSize));
+    buffer.set(data, this.assembled);
+    this.assembled = need;
   }
 
   /** FrameHandler: payload of the current frame. */
@@ -260,6 +296,7 @@ export class ServerConnection implements FrameHandler {
     } catch (error) {
       this.protocolError(error);
     }
+    this.sendPendingPong();
   }
 
   /** Checks a piece of message data and hands it on. */
@@ -271,21 +308,15 @@ export class ServerConnection implements FrameHandler {
       }
     }
     if (this.messageBuffered) {
-      // Gathered pieces are in place already.
-      const gathered = this.gathered;
-      if (!last) {
-        if (gathered === null && data.length > 0) (this.parts ??= []).push(data);
-        return;
-      }
-      let whole = data;
-      if (gathered !== null) {
-        this.gathered = null;
-        whole = gathered.length === this.messageSize ? gathered : gathered.subarray(0, this.messageSize);
-      } else if (this.parts !== null) {
-        const parts = this.parts;
-        this.parts = null;
-        whole = Buffer.concat(data.length > 0 ? [...parts, data] : parts);
-      }
+      if (this.gatheringFrame) this.assembled += data.length; // unmasked in place already
+      else if (!last || this.assembly !== null) this.append(data);
+      if (!last) return;
+      // A message that came as one piece is handed on as it is (a view of the chunk, or the inflated bytes).
+      const assembly = this.assembly;
+      const whole = assembly === null ? data : assembly.subarray(0, this.assembled);
+      this.assembly = null;
+      this.assembled = 0;
+      this.gatheringFrame = false;
       this.handler.onData(this.messageOpcode, whole, true, true);
       return;
     }
@@ -312,31 +343,54 @@ export class ServerConnection implements FrameHandler {
 
   private receivePing(payload: Buffer): void {
     // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response … with
-    // identical Application data", unless it already sent a close frame.
-    if (!this.closeSent) this.enqueueFrame(controlFrame(Opcode.Pong, payload));
+    // identical Application data", unless it already sent a close frame — and §5.5.3 lets it answer
+    // only the most recent of several pings. The pong waits until the end of the chunk being parsed or
+    // until anything else is sent, whichever comes first, so a chunk full of pings costs one pong, not
+    // one per ping (a peer that pings and never reads cannot make the output grow as it sends), while
+    // a pong still goes out before whatever is sent after its ping.
+    if (!this.closeSent) this.pendingPong = Buffer.from(payload);
     this.handler.onPing(payload);
+  }
+
+  /** Sends the pong owed for the latest ping, if any (before any close frame). */
+  private sendPendingPong(): void {
+    const payload = this.pendingPong;
+    if (payload === null) return;
+    this.pendingPong = null;
+    if (!this.closeSent) this.enqueueFrame(controlFrame(Opcode.Pong, payload));
   }
 
   private receiveClose(payload: Buffer): void {
     const { code, reason } = parseClosePayload(payload);
     this.closeReceived = true;
     this.parser.stop();
-    // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the
-    // endpoint MUST send a Close frame in response", typically echoing the status code.
+    this.peerCloseCode = code;
+    if (!this.closeSent && this.ownerRepliesToClose) return this.handler.onPeerClose(code, reason);
+    this.replyToClose();
+    this.handler.onPeerClose(code, reason);
+  }
+
+  /**
+   * §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the
+   * endpoint MUST send a Close frame in response", typically echoing the status code. Does nothing
+   * before the peer's close or once a close was sent.
+   */
+  replyToClose(): void {
+    if (!this.closeReceived) return;
+    this.sendPendingPong();
     if (!this.closeSent) {
       this.closeSent = true;
+      const code = this.peerCloseCode;
       this.enqueueFrame(controlFrame(Opcode.Close, code === CloseCode.NoStatus ? EMPTY : formatClosePayload(code)));
     }
     this.stateValue = ConnectionState.Closed;
-    this.handler.onPeerClose(code, reason);
   }
 
   private protocolError(error: unknown): void {
     if (this.failed) return;
     this.failed = true;
     this.parser.stop();
-    this.parts = null;
-    this.gathered = null;
+    this.assembly = null;
     this.carry = null;
     const failure =
       error instanceof ProtocolError
@@ -350,6 +404,8 @@ export class ServerConnection implements FrameHandler {
   /** Sends one whole message (Text or Binary), compressed when negotiated and above the threshold. */
   send(opcode: number, data: Buffer): void {
     this.assertCanSend();
+    // What is sent after a ping goes after its pong (the order a peer sees, RFC 6455 §5.5.2).
+    this.sendPendingPong();
     if (this.partialOpcode !== 0) throw new Error('a message sent in parts is still open');
     const deflate = this.deflate;
     if (deflate && data.length >= deflate.threshold) {
@@ -383,6 +439,7 @@ export class ServerConnection implements FrameHandler {
    */
   sendPart(opcode: number, data: Buffer, last: boolean): void {
     this.assertCanSend();
+    this.sendPendingPong();
     const first = this.partialOpcode === 0;
     if (!first && opcode !== this.partialOpcode) throw new Error('a message sent in parts is still open');
     this.partialOpcode = last ? 0 : opcode;
@@ -402,6 +459,16 @@ export class ServerConnection implements FrameHandler {
     return this.queueBytes;
   }
 
+  /** Input given to receiveData() and not parsed yet (kept while suspended or inflating). */
+  get heldInputBytes(): number {
+    return this.parser.pendingBytes;
+  }
+
+  /** The size of the buffer a message is being assembled in (bufferMessages; 0 when none). */
+  get assemblyBytes(): number {
+    return this.assembly === null ? 0 : this.assembly.length;
+  }
+
   /** True while a message sent in parts is unfinished. */
   get sendingParts(): boolean {
     return this.partialOpcode !== 0;
@@ -414,12 +481,14 @@ export class ServerConnection implements FrameHandler {
 
   ping(payload: Buffer = EMPTY): void {
     this.assertCanSend();
+    this.sendPendingPong();
     if (payload.length > 125) throw new RangeError('a ping payload is at most 125 bytes');
     this.enqueueFrame(controlFrame(Opcode.Ping, payload));
   }
 
   pong(payload: Buffer = EMPTY): void {
     this.assertCanSend();
+    this.sendPendingPong();
     if (payload.length > 125) throw new RangeError('a pong payload is at most 125 bytes');
     this.enqueueFrame(controlFrame(Opcode.Pong, payload));
   }
@@ -430,6 +499,7 @@ export class ServerConnection implements FrameHandler {
    */
   close(code?: number, reason = ''): void {
     if (this.closeSent) return;
+    this.sendPendingPong();
     const payload = formatClosePayload(code, reason);
     this.closeSent = true;
     this.enqueueFrame(controlFrame(Opcode.Close, payload));
@@ -440,6 +510,7 @@ export class ServerConnection implements FrameHandler {
   fail(error: ProtocolError): void {
     this.failed = true;
     this.parser.stop();
+    this.sendPendingPong();
     if (!this.closeSent) {
       this.closeSent = true;
       // The reason is for debugging only; the code says what went wrong.
@@ -454,8 +525,7 @@ export class ServerConnection implements FrameHandler {
     this.deflate?.close();
     this.queue = null;
     this.queueBytes = 0;
-    this.parts = null;
-    this.gathered = null;
+    this.assembly = null;
     this.stateValue = ConnectionState.Closed;
   }
 

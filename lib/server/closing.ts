@@ -38,11 +38,21 @@ export function close(connection: ConnectionBase, code: number, reason: string, 
   return closed;
 }
 
-/** The peer's close frame arrived (our reply is queued by the core). */
+/**
+ * The peer's close frame arrived. Nothing more is read; the reply goes out after the events queued
+ * before the close have fired (DoEvents mode), so what the application sends from them comes first.
+ */
 export function peerClosed(connection: ConnectionBase, code: number, reason: string): void {
   const logger = connection.engine.logger;
   connection.setCloseStatus(code, reason);
+  connection.driver.gate.hold(ReadHold.Ended);
   if (logger.logs(1)) logger.log(connection.connectionId, 1, `Close received (${code}${reason ? ` ${reason}` : ''}).`, 'Info');
+  connection.engine.dispatcher.dispatchAction(() => replyToClose(connection));
+}
+
+function replyToClose(connection: ConnectionBase): void {
+  if (!connection.core || connection.stage >= Phase.Closed) return;
+  connection.core.replyToClose();
   // §7.1.1: the server closes the TCP connection first, once its close frame is out.
   connection.driver.endAfterOutput();
   if (!connection.driver.inBatch) connection.flush();
@@ -67,8 +77,16 @@ function failNow(connection: ConnectionBase, error: ProtocolError): void {
   connection.flush();
 }
 
-/** The client half-closed: nothing more will come. Our FIN follows once our output is out. */
+/**
+ * The client half-closed: nothing more will come. Our FIN follows once our output is out — after the
+ * events queued before the FIN have fired, so that their answers are not cut off.
+ */
 export function socketEnded(connection: ConnectionBase): void {
+  connection.driver.gate.hold(ReadHold.Ended);
+  connection.engine.dispatcher.dispatchAction(() => endAfterOutput(connection));
+}
+
+function endAfterOutput(connection: ConnectionBase): void {
   if (connection.phase === Phase.Open) connection.driver.endAfterOutput();
   connection.flush();
 }
@@ -94,6 +112,20 @@ export function socketClosed(connection: ConnectionBase): void {
     logger.log(id, 1, 'Connection closed during the handshake.', 'Info');
   }
   extra?.resolveClosed?.();
+}
+
+/**
+ * More than MaxQueuedOutput bytes wait for a client that reads nothing: it is dropped at once (a close
+ * frame would wait behind everything it does not read) and Disconnected reports 1008.
+ */
+export function outputOverflowed(connection: ConnectionBase, queued: number): void {
+  if (connection.stage >= Phase.Closed) return;
+  const logger = connection.engine.logger;
+  const cap = connection.engine.settings.values.MaxQueuedOutput;
+  connection.setCloseStatus(CloseCode.PolicyViolation, 'Output budget exceeded');
+  logger.log(connection.connectionId, 1, `Dropped: ${queued} bytes wait for a client that does not read (MaxQueuedOutput ${cap}).`, 'Error');
+  connection.driver.gate.hold(ReadHold.Ended);
+  connection.destroy();
 }
 
 /** A socket error: logged; the close that follows reports the end. */

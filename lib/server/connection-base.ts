@@ -14,7 +14,24 @@ import type { EngineContext } from './engine-context';
 import { WSServerError } from './errors';
 import type { OpeningHandshake } from './opening-handshake';
 import type { ReadClock } from './read-clock';
+import { describeHolds } from './read-gate';
 import { SocketDriver, type SocketOwner } from './socket-driver';
+
+/** A connection's queue figures (see ConnectionBase.queueFigures). */
+export interface QueueFigures {
+  /** Bytes waiting to be written to the client in this process (gathered, in the socket, behind a compression). Budget: OutBufferSize (reading stops), MaxQueuedOutput (dropped). */
+  outputBytes: number;
+  /** Bytes read from the socket and not parsed yet, kept while the core is paused. Budget: about one read. */
+  heldInputBytes: number;
+  /** The buffer a message is being assembled in (BufferMessage). Budget: MaxMessageSize, growing with what arrived. */
+  assemblyBytes: number;
+  /** What the events queued for DoEvents on this connection's behalf cost. Budget: InBufferSize × 16. */
+  backlogBytes: number;
+  /** How many events are queued for DoEvents on this connection's behalf. Budget: MaxQueuedEvents. */
+  backlogEvents: number;
+  /** Why the connection is not read right now (the read gate's reasons; empty while it is read). */
+  readHolds: string[];
+}
 
 /**
  * Where a connection is before and after its WebSocket exists. While it is open, Open and Closing
@@ -79,8 +96,17 @@ export abstract class ConnectionBase implements ConnectionHandler, SocketOwner, 
   clock: ReadClock | null = null;
   /** @internal AcceptData as the application set it. */
   acceptDataValue = true;
-  /** @internal Bytes of DataIn events queued and not yet fired (DoEvents mode). */
+  /** @internal What the events queued for DoEvents on this connection's behalf cost, in bytes (see EVENT_COST). */
   queuedInput = 0;
+  /** @internal How many events are queued for DoEvents on this connection's behalf. */
+  queuedEvents = 0;
+  /**
+   * @internal InBufferSize as it was when the connection was accepted (the reference: "existing
+   * connections are not modified"). Only specs change it afterwards.
+   */
+  inBufferSize: number;
+  /** @internal OutBufferSize as it was when the connection was accepted (see inBufferSize). */
+  outBufferSize: number;
 
   constructor(engine: EngineContext, socket: Socket, connectionId: number) {
     this.engine = engine;
@@ -88,6 +114,8 @@ export abstract class ConnectionBase implements ConnectionHandler, SocketOwner, 
     const values = engine.settings.values;
     this.timeout = engine.defaultTimeout;
     this.maxLineLength = values.MaxLineLength;
+    this.inBufferSize = values.InBufferSize;
+    this.outBufferSize = values.OutBufferSize;
     this.driver = new SocketDriver(this, socket, engine.flusher, engine.logger);
   }
 
@@ -133,6 +161,27 @@ export abstract class ConnectionBase implements ConnectionHandler, SocketOwner, 
    */
   get queuedBytes(): number {
     return this.driver.queuedBytes + (this.core ? this.core.queuedOutputBytes : 0);
+  }
+
+  /**
+   * What this connection holds right now, per budget (docs/LIMITS.md): for specs, monitoring and
+   * operators. Each figure is read from its one owner; nothing is counted twice.
+   */
+  queueFigures(): QueueFigures {
+    const core = this.core;
+    return {
+      outputBytes: this.queuedBytes,
+      heldInputBytes: core === null ? 0 : core.heldInputBytes,
+      assemblyBytes: core === null ? 0 : core.assemblyBytes,
+      backlogBytes: this.queuedInput,
+      backlogEvents: this.queuedEvents,
+      readHolds: describeHolds(this.driver.gate.reasons),
+    };
+  }
+
+  /** SocketOwner: MaxQueuedOutput, read when it matters (0: no limit). */
+  get outputCap(): number {
+    return this.engine.settings.values.MaxQueuedOutput;
   }
 
   /** SocketOwner: output waits in the core behind a compression, so our FIN must too. */
@@ -184,6 +233,7 @@ export abstract class ConnectionBase implements ConnectionHandler, SocketOwner, 
   abstract onSocketClose(): void;
   abstract onSocketError(error: Error): void;
   abstract onSocketTimeout(): void;
-  abstract inputQueued(bytes: number): void;
-  abstract inputDispatched(bytes: number): void;
+  abstract onOutputOverflow(queued: number): void;
+  abstract eventQueued(cost: number): void;
+  abstract eventFired(cost: number): void;
 }

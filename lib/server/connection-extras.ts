@@ -20,6 +20,8 @@ export interface WaitState {
   drainWaitersArmed: boolean;
   /** Waits that Interrupt (610) or the connection closing (614) end. */
   interrupted: Set<Waiter> | null;
+  /** When bytes last moved while a send waited for room (performance.now(); 0: never). */
+  progressAt: number;
 }
 
 /** The part of a connection's state that SendFile owns (see send-file.ts). */
@@ -47,6 +49,7 @@ export class ConnectionExtras implements FileSendState, WaitState {
   /** Called once everything written so far has been handed to the OS (see send-wait.ts). */
   drainWaiters: Array<() => void> | null = null;
   drainWaitersArmed = false;
+  progressAt = 0;
   /** ReadyToSend is armed (a send failed with 10035). */
   drainArmed = false;
   pings: Map<string, Waiter> | null = null;

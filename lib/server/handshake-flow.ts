@@ -46,8 +46,14 @@ export function handshakeTimeout(connection: ConnectionBase): void {
   const stage = connection.stage;
   if (stage !== Phase.Handshake && stage !== Phase.Opening) return;
   connection.engine.logger.log(connection.connectionId, 1, 'Handshake timed out.', 'Error');
-  if (stage === Phase.Handshake) rejectHandshake(connection, 408, []);
-  else connection.destroy();
+  if (stage === Phase.Handshake) {
+    rejectHandshake(connection, 408, []);
+    return;
+  }
+  // Closed now, not when the socket reports it: WebSocketOpenRequest may still fire meanwhile, and
+  // must not open a WebSocket on a socket that is gone.
+  connection.stage = Phase.Closed;
+  connection.destroy();
 }
 
 /** Bytes of the upgrade request (or of frames sent right behind it). */
@@ -101,7 +107,19 @@ function completeHandshake(connection: ConnectionBase, event: WebSocketOpenReque
     return;
   }
   const values = settings.values;
-  const agreement = agree(upgrade, event, { enableDeflate: values.EnablePermessageDeflate, maxMessageSize: values.MaxMessageSize });
+  const agreement = agree(upgrade, event, {
+    enableDeflate: values.EnablePermessageDeflate,
+    maxMessageSize: values.MaxMessageSize,
+    deflate: {
+      threshold: values.DeflateThreshold,
+      level: values.DeflateLevel,
+      memLevel: values.DeflateMemLevel,
+      serverMaxWindowBits: values.DeflateServerMaxWindowBits,
+      clientMaxWindowBits: values.DeflateClientMaxWindowBits,
+      serverNoContextTakeover: values.DeflateServerNoContextTakeover,
+      clientNoContextTakeover: values.DeflateClientNoContextTakeover,
+    },
+  });
   const deflate = agreement.deflate;
   connection.extensions = agreement.extensions;
   connection.protocol = agreement.protocol;
@@ -123,7 +141,10 @@ function completeHandshake(connection: ConnectionBase, event: WebSocketOpenReque
     deflate,
     maxMessageSize: values.MaxMessageSize,
     maxFrameSize: values.MaxFrameSize,
+    maxFragments: values.MaxMessageFragments,
     bufferMessages: values.BufferMessage,
+    // The reply to the peer's close waits for the events queued before it (closing.ts, peerClosed).
+    ownerRepliesToClose: true,
   });
   connection.core = core;
   // AcceptData=false set before the handshake completed holds the first frames too.

@@ -12,7 +12,7 @@ import {
   type ExtraHeaders,
   type UpgradeRequest,
 } from '../protocol/handshake';
-import { negotiatePermessageDeflate } from '../protocol/permessage-deflate';
+import { negotiatePermessageDeflate, type DeflateOptions } from '../protocol/permessage-deflate';
 import { PerMessageDeflate } from '../codec/deflate-codec';
 import type { WebSocketOpenRequestEvent } from './events';
 
@@ -106,14 +106,20 @@ export interface Agreement {
 export function agree(
   upgrade: UpgradeRequest,
   event: WebSocketOpenRequestEvent,
-  options: { enableDeflate: boolean; maxMessageSize: number },
+  options: { enableDeflate: boolean; maxMessageSize: number; deflate: DeflateOptions },
 ): Agreement {
   let deflate: PerMessageDeflate | null = null;
   let extensions = '';
   if (options.enableDeflate && upgrade.extensionOffers.length > 0) {
-    const agreed = negotiatePermessageDeflate(upgrade.extensionOffers);
+    const policy = options.deflate;
+    const agreed = negotiatePermessageDeflate(upgrade.extensionOffers, policy);
     if (agreed) {
-      deflate = new PerMessageDeflate(agreed.params, { maxMessageSize: options.maxMessageSize });
+      deflate = new PerMessageDeflate(agreed.params, {
+        maxMessageSize: options.maxMessageSize,
+        threshold: policy.threshold,
+        level: policy.level,
+        memLevel: policy.memLevel,
+      });
       extensions = agreed.response;
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Input of an open connection: bytes from the socket into the protocol core, and the reasons to stop
  * reading that belong to the application and to fairness — AcceptData (PauseData/ProcessData), the
- * DoEvents backlog and MaxReadTime. Each sets its own reason in the read gate; the core is suspended
+ * DoEvents backlog (bytes and events) and MaxReadTime. Each sets its own reason in the read gate; the core is suspended
  * as well where input it already has must not be handed out (AcceptData, MaxReadTime), and resumed
  * before the socket is, so that what it kept comes first.
  */
@@ -29,12 +29,14 @@ export function setAcceptData(connection: ConnectionBase, value: boolean): void 
 }
 
 /**
- * Suspends or resumes the core's hand-out of input it already has: held while AcceptData is false or
- * the connection yields its turn (MaxReadTime); resuming hands out the kept input first, in order.
+ * Suspends or resumes the core's hand-out of input it already has: held while AcceptData is false, the
+ * DoEvents backlog is full (so the rest of a chunk of tiny frames does not queue thousands of events)
+ * or the connection yields its turn (MaxReadTime); resuming hands out the kept input first, in order.
  */
 function applyInputHold(connection: ConnectionBase): void {
   const core = connection.core;
-  if (!connection.acceptDataValue || connection.driver.gate.isHeld(ReadHold.Fairness)) {
+  const gate = connection.driver.gate;
+  if (!connection.acceptDataValue || gate.isHeld(ReadHold.Fairness) || gate.isHeld(ReadHold.Backlog)) {
     core?.suspend();
     return;
   }
@@ -48,22 +50,43 @@ function applyInputHold(connection: ConnectionBase): void {
 
 // ─── The DoEvents backlog ─────────────────────────────────────────────────────────────────────
 
-/** Undispatched DataIn bytes above which a connection stops being read (InBufferSize × 16). */
-function backlogLimit(connection: ConnectionBase): number {
-  return connection.engine.settings.values.InBufferSize * 16;
+/** Bytes of queued events (payload + EVENT_COST each) above which a connection stops being read. */
+function backlogBytes(connection: ConnectionBase): number {
+  return connection.inBufferSize * 16;
 }
 
-/** DoEvents mode: too much undispatched input stops reading until DoEvents catches up. */
-export function inputQueued(connection: ConnectionBase, bytes: number): void {
-  connection.queuedInput += bytes;
-  if (connection.queuedInput > backlogLimit(connection)) connection.driver.gate.hold(ReadHold.Backlog);
+/** Queued events above which a connection stops being read (MaxQueuedEvents; 0: no count limit). */
+function backlogEvents(connection: ConnectionBase): number {
+  const limit = connection.engine.settings.values.MaxQueuedEvents;
+  return limit > 0 ? limit : Number.POSITIVE_INFINITY;
 }
 
-/** DataIn events fired: reading goes on once the backlog is down to half its limit. */
-export function inputDispatched(connection: ConnectionBase, bytes: number): void {
-  connection.queuedInput -= bytes;
+/**
+ * DoEvents mode: an event was queued on this connection's behalf. Too many, or too many bytes, stop
+ * reading until DoEvents catches up: what a peer can make the queue hold is bounded by both.
+ */
+export function eventQueued(connection: ConnectionBase, cost: number): void {
+  connection.queuedInput += cost;
+  connection.queuedEvents++;
   const gate = connection.driver.gate;
-  if (gate.isHeld(ReadHold.Backlog) && connection.queuedInput <= backlogLimit(connection) / 2) gate.release(ReadHold.Backlog);
+  if (gate.isHeld(ReadHold.Backlog)) return;
+  if (connection.queuedInput > backlogBytes(connection) || connection.queuedEvents > backlogEvents(connection)) {
+    gate.hold(ReadHold.Backlog);
+    connection.core?.suspend();
+  }
+}
+
+/** A queued event fired: reading goes on once the backlog is down to half its limits. */
+export function eventFired(connection: ConnectionBase, cost: number): void {
+  connection.queuedInput -= cost;
+  connection.queuedEvents--;
+  const gate = connection.driver.gate;
+  if (!gate.isHeld(ReadHold.Backlog)) return;
+  if (connection.queuedInput <= backlogBytes(connection) / 2 && connection.queuedEvents <= backlogEvents(connection) / 2) {
+    gate.release(ReadHold.Backlog);
+    const phase = connection.phase;
+    if (phase === Phase.Open || phase === Phase.Closing) applyInputHold(connection);
+  }
 }
 
 // ─── MaxReadTime ──────────────────────────────────────────────────────────────────────────────

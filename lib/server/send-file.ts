@@ -19,7 +19,7 @@ const EMPTY = Buffer.alloc(0);
  * Streams the file at `path` to `connection` as ONE binary message, a part per read (frames of at most
  * MaxFrameSize), reading only while no more than OutBufferSize bytes wait for the client. Resolves once
  * the last part is queued. Timeout > 0 is an inactivity limit (609); Interrupt ends the message early
- * with an empty final frame and fails with 610.
+ * with an empty final frame and fails with 610; so does any other failure part way (609, a read error).
  * @throws WSServerError 10035 while another SendFile or a MessageLength message holds the connection,
  *   613 when the file cannot be opened, 614 when the connection is not open (or closes meanwhile).
  */
@@ -41,17 +41,10 @@ export async function sendFile(connection: ConnectionBase, path: string): Promis
     }
     const { size } = await handle.stat();
     let sent = 0;
-    let started = false;
     for (;;) {
       connection.assertOpen();
-      if (state.fileInterrupted) {
-        if (started) {
-          core.sendPart(Opcode.Binary, EMPTY, true);
-          connection.flush();
-        }
-        throw new WSServerError(ErrorCode.Interrupted);
-      }
-      if (connection.queuedBytes > values.OutBufferSize) {
+      if (state.fileInterrupted) throw new WSServerError(ErrorCode.Interrupted);
+      if (connection.queuedBytes > connection.outBufferSize) {
         try {
           await waitForRoom(connection, connection.timeout, true);
         } catch (error) {
@@ -68,15 +61,30 @@ export async function sendFile(connection: ConnectionBase, path: string): Promis
       // A file that shrank while being sent ends where its data ends.
       const last = bytesRead === 0 || sent >= size;
       core.sendPart(Opcode.Binary, chunk.subarray(0, bytesRead), last);
-      started = true;
       connection.flush();
       if (last) return;
     }
+  } catch (error) {
+    endOpenMessage(connection);
+    throw error;
   } finally {
     state.sendingFile = false;
     state.fileInterrupted = false;
     await handle?.close().catch(noop);
   }
+}
+
+/**
+ * A SendFile that stops part way (Interrupt, a timeout, a read error) ends its message with an empty
+ * final frame, so the connection's send state is whole again and later sends work; when even that
+ * cannot be sent the connection is not open any more and nothing is owed.
+ */
+function endOpenMessage(connection: ConnectionBase): void {
+  if (!connection.canSend()) return;
+  const core = connection.protocolCore;
+  if (!core.sendingParts) return;
+  core.sendPart(core.partsOpcode, EMPTY, true);
+  connection.flush();
 }
 
 function noop(): void {}

@@ -31,7 +31,7 @@ export function queueMessage(connection: ConnectionBase, opcode: number, data: B
  * false and the ReadyToSend event is armed for when the queue has drained.
  */
 function makeRoom(connection: ConnectionBase): boolean {
-  const mark = connection.engine.settings.values.OutBufferSize;
+  const mark = connection.outBufferSize;
   // Small sends are gathered into one write per turn; a burst beyond the mark goes to the socket now,
   // which may well take it (the kernel's buffer is not part of our queue).
   if (connection.driver.gatheredBytes > mark) connection.flush();
@@ -43,6 +43,23 @@ function makeRoom(connection: ConnectionBase): boolean {
     return false;
   }
   return true;
+}
+
+/**
+ * WSConnectionDataToSend. A property set cannot wait, so on a synchronous connection (Timeout > 0) it
+ * queues the message now if there is room and fails with 10035 if there is not — more than
+ * OutBufferSize waits, or a synchronous send or a SendFile waits before it (a documented deviation: the
+ * component would block the set). Asynchronous connections follow queueMessage. Throws synchronously.
+ */
+export function setDataToSend(connection: ConnectionBase, opcode: number, data: Buffer): void {
+  if (connection.timeout === 0) return queueMessage(connection, opcode, data);
+  connection.assertOpen();
+  connection.bytesSent = 0;
+  const extra = connection.extra;
+  if ((extra !== null && (extra.syncPending > 0 || extra.sendingFile)) || connection.queuedBytes > connection.outBufferSize) {
+    throw new WSServerError(ErrorCode.WouldBlock);
+  }
+  enqueueMessage(connection, opcode, data, true);
 }
 
 /**
@@ -85,7 +102,7 @@ export function sendMessage(connection: ConnectionBase, opcode: number, data: Bu
   connection.bytesSent = 0;
   const extra = connection.extra;
   const waiting = extra !== null && (extra.syncPending > 0 || extra.sendingFile);
-  if (!waiting && connection.queuedBytes <= connection.engine.settings.values.OutBufferSize) {
+  if (!waiting && connection.queuedBytes <= connection.outBufferSize) {
     try {
       connection.assertOpen();
       enqueueMessage(connection, opcode, data, true);
@@ -102,12 +119,13 @@ function sendWhenRoom(connection: ConnectionBase, opcode: number, data: Buffer):
   const extra = connection.extras();
   const epoch = extra.interruptEpoch;
   const seconds = connection.timeout;
+  const calledAt = performance.now();
   extra.syncPending++;
   const result = (extra.syncTail ?? RESOLVED)
     .then(async () => {
       // Interrupt ends every synchronous send that was waiting when it was called.
       if (epoch !== extra.interruptEpoch) throw new WSServerError(ErrorCode.Interrupted);
-      await waitForRoom(connection, seconds, false);
+      await waitForRoom(connection, seconds, false, calledAt);
       enqueueMessage(connection, opcode, data, true);
     })
     .finally(() => {

@@ -86,26 +86,29 @@ function moved(socket: Socket, mark: number[]): boolean {
 
 /**
  * Waits until no more than OutBufferSize bytes wait for this client and (unless `forFile`) no SendFile
- * holds the connection. `seconds` is an inactivity limit (0: none): it starts again whenever bytes
- * move (see moved()), and when it runs out the wait fails with 609. Interrupt ends it with 610, the
- * connection closing with 614.
+ * holds the connection. `seconds` is an inactivity limit (0: none) counted from `calledAt`, the moment
+ * the send was made — not from when its turn came behind other waiting sends — and started again
+ * whenever bytes move (see moved()); when it runs out the wait fails with 609. So a send queued behind
+ * others on a client that reads nothing fails `seconds` after its own call. Interrupt ends it with 610,
+ * the connection closing with 614.
  */
-export async function waitForRoom(connection: ConnectionBase, seconds: number, forFile: boolean): Promise<void> {
+export async function waitForRoom(connection: ConnectionBase, seconds: number, forFile: boolean, calledAt = performance.now()): Promise<void> {
   const limit = seconds * 1000;
-  let progressAt = performance.now();
+  const state = connection.waitState();
   const mark: number[] = [];
   moved(connection.rawSocket, mark);
   for (;;) {
     connection.assertOpen();
-    if ((forFile || !connection.fileState().sendingFile) && connection.queuedBytes <= connection.engine.settings.values.OutBufferSize) return;
+    if ((forFile || !connection.fileState().sendingFile) && connection.queuedBytes <= connection.outBufferSize) return;
     let wait = POLL_MS;
     if (limit > 0) {
-      const left = limit - (performance.now() - progressAt);
+      // Progress seen by any wait of this connection counts for all of them.
+      const left = limit - (performance.now() - Math.max(calledAt, state.progressAt));
       if (left <= 0) throw new WSServerError(ErrorCode.Timeout);
       wait = Math.min(wait, Math.ceil(left));
     }
     await interruptible(connection, waitForOutput(connection, wait));
-    if (moved(connection.rawSocket, mark)) progressAt = performance.now();
+    if (moved(connection.rawSocket, mark)) state.progressAt = performance.now();
   }
 }
 

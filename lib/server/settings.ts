@@ -58,6 +58,8 @@ function invalid(info: SettingInfo, raw: unknown): WSServerError {
  */
 export class Settings {
   readonly values = new ConfigValues();
+  /** The settings given a value, by their canonical names (the TLS layer tells a chosen default from none). */
+  private readonly assigned = new Set<string>();
 
   constructor(overrides: Record<string, SettingValue> = {}) {
     for (const [name, value] of Object.entries(overrides)) {
@@ -85,6 +87,14 @@ export class Settings {
 
   /** Stores an already checked value. */
   put(name: string, value: SettingValue): void {
-    (this.values as unknown as Record<string, SettingValue>)[findSetting(name)!.name] = value;
+    const canonical = findSetting(name)!.name;
+    (this.values as unknown as Record<string, SettingValue>)[canonical] = value;
+    this.assigned.add(canonical);
+  }
+
+  /** Whether the setting was given a value (even its default) rather than left alone. */
+  isAssigned(name: string): boolean {
+    const info = findSetting(name);
+    return info !== undefined && this.assigned.has(info.name);
   }
 }

@@ -24,6 +24,12 @@ export interface SocketOwner {
   onSocketTimeout(): void;
   /** True while output is held back in the protocol core (behind a compression): our FIN waits for it. */
   readonly holdsOutput: boolean;
+  /** Output the socket may hold for the client before reading stops (OutBufferSize at accept). */
+  readonly outBufferSize: number;
+  /** Output beyond which the client is dropped (MaxQueuedOutput; 0: no limit). */
+  readonly outputCap: number;
+  /** More than outputCap bytes wait for a client that does not read: the owner drops it. */
+  onOutputOverflow(queued: number): void;
 }
 
 const kDriver = Symbol('wsserver-compat.driver');
@@ -143,6 +149,10 @@ export class SocketDriver implements Flushable {
     this.socket = socket as DriverSocket;
     this.attach(this.socket);
     this.gate.useSocket(socket);
+    if (this.gate.isHeld(ReadHold.Output)) {
+      old.off('drain', socketOnDrain);
+      this.socket.once('drain', socketOnDrain);
+    }
   }
 
   private attach(socket: DriverSocket): void {
@@ -220,11 +230,35 @@ export class SocketDriver implements Flushable {
       for (let i = 0; i < count; i++) out[i] = EMPTY;
       if (this.out === null && count <= OUT_KEEP) this.out = out;
     }
+    if (count > 0) this.checkOutput();
     if (this.endWhenFlushed && !this.owner.holdsOutput && !this.socket.destroyed) {
       this.endWhenFlushed = false;
       this.socket.end();
       this.lingerTimer ??= setTimeout(lingerOver, LINGER_MS, this);
     }
+  }
+
+  /**
+   * The output budget. A client that does not read makes the socket keep what we write: above
+   * OutBufferSize it is not read either (ReadHold.Output) until the socket has drained, so nothing it
+   * sends — pings, messages an echo would answer — can make us queue more; above MaxQueuedOutput (only
+   * the application's own sends can get there) it is dropped.
+   */
+  private checkOutput(): void {
+    const socket = this.socket;
+    const queued = socket.writableLength;
+    if (queued <= this.owner.outBufferSize || socket.destroyed) return;
+    const cap = this.owner.outputCap;
+    if (cap > 0 && queued > cap) return this.owner.onOutputOverflow(queued);
+    if (this.gate.isHeld(ReadHold.Output)) return;
+    this.gate.hold(ReadHold.Output);
+    // writableLength is above the socket's high-water mark, so a write has returned false: 'drain' comes.
+    socket.once('drain', socketOnDrain);
+  }
+
+  /** @internal The socket took everything: the client reads again, so it is read again. */
+  outputDrained(): void {
+    this.gate.release(ReadHold.Output);
   }
 
   /** Nothing more is read; our FIN goes out once everything written so far has (§7.1.1: the server closes first). */
@@ -338,6 +372,10 @@ function socketOnEnd(this: DriverSocket): void {
   const driver = this[kDriver]!;
   driver.rememberAddresses();
   driver.ownerOf().onSocketEnd();
+}
+
+function socketOnDrain(this: DriverSocket): void {
+  this[kDriver]?.outputDrained();
 }
 
 function socketOnTimeout(this: DriverSocket): void {

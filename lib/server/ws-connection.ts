@@ -16,15 +16,15 @@ import type { TLSSocket } from 'node:tls';
 import { Opcode } from '../protocol/constants';
 import type { ProtocolError } from '../protocol/errors';
 import { ConnectionBase, Phase } from './connection-base';
-import { close, peerClosed, protocolFailed, socketClosed, socketEnded, socketFailed, whenClosed } from './closing';
+import { close, outputOverflowed, peerClosed, protocolFailed, socketClosed, socketEnded, socketFailed, whenClosed } from './closing';
 import type { EngineContext } from './engine-context';
 import { DataInEvent } from './events';
 import { beginHandshake, handshakeTimeout, receiveHandshake, refuse } from './handshake-flow';
 import { changeLineMode, inLineMode, receiveLines, setMaxLineLength } from './line-mode';
 import { ReadHold } from './read-gate';
-import { inputDispatched, inputQueued, receive, setAcceptData, tickReadClock } from './reading';
+import { eventFired, eventQueued, receive, setAcceptData, tickReadClock } from './reading';
 import { sendFile } from './send-file';
-import { interrupt, ping, pongReceived, queueMessage, sendMessage, trySendMessage } from './send-policy';
+import { interrupt, ping, pongReceived, queueMessage, sendMessage, setDataToSend, trySendMessage } from './send-policy';
 
 export { Phase } from './connection-base';
 
@@ -104,6 +104,11 @@ export class WSConnection extends ConnectionBase {
   /** Queues one message by the asynchronous rules (10035 above OutBufferSize); throws synchronously. */
   queueMessage(opcode: number, data: Buffer): void {
     queueMessage(this, opcode, data);
+  }
+
+  /** WSConnectionDataToSend: queued now or 10035, whatever Timeout is (a property set cannot wait). */
+  setDataToSend(opcode: number, data: Buffer): void {
+    setDataToSend(this, opcode, data);
   }
 
   /** Queues one message if it can go now: 0, or the error code (see WSServer.trySend). */
@@ -195,9 +200,13 @@ export class WSConnection extends ConnectionBase {
     socketFailed(this, error);
   }
 
+  onOutputOverflow(queued: number): void {
+    outputOverflowed(this, queued);
+  }
+
   onSocketTimeout(): void {
     const stage = this.stage;
-    if (stage === Phase.Handshake) handshakeTimeout(this);
+    if (stage === Phase.Handshake || stage === Phase.Opening) handshakeTimeout(this);
     else if (stage < Phase.Open) this.destroy();
   }
 
@@ -231,12 +240,12 @@ export class WSConnection extends ConnectionBase {
     this.driver.gate.set(ReadHold.Inflate, busy);
   }
 
-  inputQueued(bytes: number): void {
-    inputQueued(this, bytes);
+  eventQueued(cost: number): void {
+    eventQueued(this, cost);
   }
 
-  inputDispatched(bytes: number): void {
-    inputDispatched(this, bytes);
+  eventFired(cost: number): void {
+    eventFired(this, cost);
   }
 }
 

@@ -29,6 +29,7 @@ import { FlushScheduler } from './flush-scheduler';
 import { Logger } from './logger';
 import { ReadTurns } from './read-clock';
 import { ConnectionRegistry, type ConnectionIdLike } from './registry';
+import type { QueueFigures } from './connection-base';
 import { formatData, formatTrySend, textBytes, toBytes } from './send-format';
 import { Settings, formatSettingValue, type SettingValue } from './settings';
 import type { WSConnection } from './ws-connection';
@@ -76,7 +77,7 @@ export class WSServer extends EventEmitter {
     // A listener that returns a rejected promise (an async handler that throws) is reported like one that throws.
     super({ captureRejections: true });
     this.settings = new Settings({ ProcessIdleEvents: true });
-    this.dispatcher = new Dispatcher(this, this.settings, this.flusher);
+    this.dispatcher = new Dispatcher(this, this.settings, this.flusher, (id) => this.registry.byId.get(id));
     this.logger = new Logger(this.settings, this.dispatcher);
     const server = this;
     this.engine = {
@@ -232,6 +233,11 @@ export class WSServer extends EventEmitter {
     return this.registry.get(id);
   }
 
+  /** What one connection holds right now, per budget (see QueueFigures and docs/LIMITS.md); 126 for an unknown id. */
+  queueFigures(id: ConnectionIdLike): QueueFigures {
+    return this.registry.get(id).queueFigures();
+  }
+
   // ─── Methods ────────────────────────────────────────────────────────────────────────────────
 
   /** StartListening: binds LocalHost:LocalPort (104 if already listening; socket errors as 100xx codes). */
@@ -370,21 +376,15 @@ export class WSServer extends EventEmitter {
   }
 
   /**
-   * WSConnectionDataToSend: sends `data` as Send does. Asynchronous connections report 10035 at once
-   * (thrown); synchronous ones send in the background and report failures through the Error event.
+   * WSConnectionDataToSend: sends `data` as Send does, but never waits: it is queued now, or the set
+   * fails with 10035 (thrown) when more than OutBufferSize waits — on synchronous connections too, where
+   * Send would wait (see send-policy.ts, setDataToSend).
    */
   setDataToSend(id: ConnectionIdLike, data: Uint8Array | string): void {
     const connection = this.connection(id);
     const [opcode, bytes] = formatData(connection.dataFormat, data, this.settings.values.CodePage);
     if (bytes instanceof WSServerError) throw bytes;
-    if (connection.timeout === 0) {
-      connection.queueMessage(opcode, bytes);
-      return;
-    }
-    connection.sendMessage(opcode, bytes).catch((error) => {
-      const failure = toServerError(error);
-      this.reportError(connection.connectionId, failure.code, failure.message);
-    });
+    connection.setDataToSend(opcode, bytes);
   }
 
   /** SendFile: the file's bytes as one binary message, streamed. */

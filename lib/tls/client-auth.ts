@@ -2,9 +2,11 @@
  * SSLClientAuthentication: what the event shows about a client certificate, and its recommendation.
  * OpenSSL verifies the chain against the configured CAs; this module words its verdict the way the
  * reference asks ("OK", or why verification failed) and applies the SSLSecurityFlags bits that concern
- * client certificates. The application's answer in the event has the last word.
+ * client certificates, then the revocation check's answer (SSLCheckCRL). The application's answer in
+ * the event has the last word.
  */
 import { certificateNames, derToPem } from './certificate';
+import type { Revocation } from './revocation';
 
 /** SSLSecurityFlags bits (the reference's table) and the OpenSSL verdicts each one forgives. */
 const FORGIVEN_BY: ReadonlyArray<readonly [number, readonly string[]]> = [
@@ -59,15 +61,53 @@ export interface ClientVerdict {
 
 /**
  * `error` is node:tls's authorizationError (an OpenSSL verify code such as 'CERT_HAS_EXPIRED'), null when
- * the chain verified; `presented` is false when the client sent no certificate at all.
+ * the chain verified; `presented` is false when the client sent no certificate at all. `untrusted` is
+ * why nothing can be trusted (no CA is configured), null when CAs are: every certificate is then
+ * refused whatever OpenSSL and SSLSecurityFlags say, and only the application's accept admits it.
  */
-export function judgeClientCertificate(presented: boolean, error: string | null, securityFlags: number): ClientVerdict {
+export function judgeClientCertificate(presented: boolean, error: string | null, securityFlags: number, untrusted: string | null = null): ClientVerdict {
   if (!presented) return { status: 'No client certificate was presented.', accept: false };
+  if (untrusted !== null) return { status: `${VERIFY_MESSAGES.CERT_UNTRUSTED}: ${untrusted} (CERT_UNTRUSTED)`, accept: false };
   if (!error) return { status: 'OK', accept: true };
-  for (const [flag, codes] of FORGIVEN_BY) {
-    if ((securityFlags & flag) !== 0 && codes.includes(error)) return { status: 'OK', accept: true };
+  if (forgiven(error, securityFlags)) return { status: 'OK', accept: true };
+  return { status: describe(error), accept: false };
+}
+
+function forgiven(error: string, securityFlags: number): boolean {
+  return FORGIVEN_BY.some(([flag, codes]) => (securityFlags & flag) !== 0 && codes.includes(error));
+}
+
+function describe(error: string): string {
+  return `${VERIFY_MESSAGES[error] ?? error.toLowerCase().replace(/_/g, ' ')} (${error})`;
+}
+
+/** SSLCheckCRL: 0 off, 1 check when a CRL can be had, 2 require one. */
+export type CrlMode = 0 | 1 | 2;
+
+/** The verdict after the revocation check, and a line for SSLStatus. */
+export interface RevocationVerdict extends ClientVerdict {
+  readonly note: string;
+}
+
+/**
+ * Folds the revocation answer into the verdict: revoked refuses (no flag forgives it); unknown refuses
+ * in mode 2 unless SSLSecurityFlags forgives an unknown revocation status (0x100, 0x400, 0x800), and
+ * leaves the verdict as it was in mode 1.
+ */
+export function applyRevocation(verdict: ClientVerdict, revocation: Revocation, mode: CrlMode, securityFlags: number): RevocationVerdict {
+  if (revocation.state === 'good') return { ...verdict, note: `Not revoked according to ${revocation.source}.` };
+  if (revocation.state === 'revoked') {
+    const { serial, entry, source } = revocation;
+    const reason = entry.reason ? `, reason ${entry.reason}` : '';
+    return {
+      status: `${describe('CERT_REVOKED')}: serial ${serial} revoked on ${entry.date.toISOString()}${reason}, according to ${source}`,
+      accept: false,
+      note: `Revoked according to ${source}.`,
+    };
   }
-  return { status: `${VERIFY_MESSAGES[error] ?? error.toLowerCase().replace(/_/g, ' ')} (${error})`, accept: false };
+  const note = `Revocation status unknown: ${revocation.reason}.`;
+  if (mode === 1 || forgiven('UNABLE_TO_GET_CRL', securityFlags)) return { ...verdict, note };
+  return { status: `${describe('UNABLE_TO_GET_CRL')}: ${revocation.reason}`, accept: false, note };
 }
 
 /** The certificate fields of the event. */

@@ -6,8 +6,10 @@
  *      certificate the application names there, or the server's own (endpoint.ts),
  *   3. puts the ClientHello back and runs the handshake on a TLSSocket of the connection's own
  *      (server-socket.ts),
- *   4. on success moves the connection onto the TLS socket, fires SSLClientAuthentication when clients
- *      are asked for certificates, and lets the engine read the upgrade request.
+ *   4. on success moves the connection onto the TLS socket, checks the client certificate's revocation
+ *      when SSLCheckCRL asks (revocation.ts: possibly a CRL fetch, still under the TLS step's deadline),
+ *      fires SSLClientAuthentication when clients are asked for certificates, and lets the engine read
+ *      the upgrade request.
  * From the ClientHello until then reading is held (TlsPeer.holdReading): the events' out-parameters
  * decide what happens to the bytes behind it. SSLStatus reports each step (and every record with
  * LogSSLPackets); failures close the connection and are reported through Log and Error (276).
@@ -20,12 +22,13 @@ import { WSServerError, toServerError } from '../server/errors';
 import type { SSLClientAuthenticationEvent, SSLConnectionRequestEvent } from '../server/events';
 import type { CertificateSelection, SelectedCertificate } from './cert-selection';
 import type { StoreCertificate } from './cert-store';
-import { clientCertificateFields, judgeClientCertificate } from './client-auth';
+import { applyRevocation, clientCertificateFields, judgeClientCertificate, type ClientVerdict } from './client-auth';
 import { cipherSuiteNames, highestVersion, signatureAlgorithmNames, type ClientHello } from './client-hello';
 import { Endpoints, type Endpoint } from './endpoint';
 import { readClientHello } from './hello-reader';
 import { negotiated, OPENSSL_DEFAULT_GROUPS, versionName, type Negotiated } from './negotiated';
 import { packetLoggingStream } from './packet-log';
+import { RevocationChecker } from './revocation';
 import { startServerHandshake } from './server-socket';
 import type { TlsHost, TlsPeer } from './tls-host';
 import { tlsSettings, type TlsSettings } from './tls-options';
@@ -60,6 +63,8 @@ export function prepareTls(host: TlsHost, selection: CertificateSelection): TlsL
   const settings = tlsSettings(host.settings, host.sslAuthenticateClients);
   const layer = new TlsLayer(host, selection, chosen, settings);
   for (const note of settings.notes) host.log(0, 1, note, 'Info');
+  // The Log event has no warning type: Info, marked in the text.
+  for (const warning of settings.warnings) host.log(0, 1, `Warning: ${warning}`, 'Info');
   host.log(0, 1, `TLS with the certificate "${chosen.certificate.subject}".`, 'Info');
   return layer;
 }
@@ -68,8 +73,11 @@ export function prepareTls(host: TlsHost, selection: CertificateSelection): TlsL
 class Attempt {
   done = false;
   private timer: NodeJS.Timeout | null = null;
+  private readonly deadline: number | null = null;
   /** Stops what still listens to the TCP socket for this attempt. */
   stopReading: () => void = noop;
+  /** What the attempt waits for once the handshake itself is done, for the timeout's message. */
+  waitingFor = '';
 
   constructor(
     private readonly layer: TlsLayer,
@@ -77,9 +85,15 @@ class Attempt {
     deadlineSeconds: number,
   ) {
     if (deadlineSeconds > 0) {
-      this.timer = setTimeout(() => this.fail(`TLS handshake timed out after ${deadlineSeconds} s.`, null), deadlineSeconds * 1000);
+      this.deadline = Date.now() + deadlineSeconds * 1000;
+      this.timer = setTimeout(() => this.fail(`TLS handshake timed out after ${deadlineSeconds} s${this.waitingFor ? ` (${this.waitingFor})` : ''}.`, null), deadlineSeconds * 1000);
       this.timer.unref?.();
     }
+  }
+
+  /** Milliseconds left before the deadline; null when there is none. */
+  remainingMs(): number | null {
+    return this.deadline === null ? null : Math.max(0, this.deadline - Date.now());
   }
 
   finish(): void {
@@ -102,6 +116,8 @@ export class TlsLayer {
   private readonly endpoints: Endpoints;
   private readonly deadlineSeconds: number;
   private readonly keyLog: ((line: Buffer) => void) | undefined;
+  /** SSLCheckCRL's checker (with its CRL cache), null when no check is asked for. */
+  private readonly revocation: RevocationChecker | null;
 
   constructor(
     private readonly host: TlsHost,
@@ -114,6 +130,7 @@ export class TlsLayer {
     // The server's own context is made now: an error in the options shows at StartListening.
     this.endpoints = new Endpoints(selection, chosen, settings);
     this.keyLog = settings.keyLogFile === '' ? undefined : keyLogWriter(host, settings.keyLogFile);
+    this.revocation = settings.options.requestCert && settings.checkCrl !== 0 ? new RevocationChecker(settings.localCrls, settings.caCertificates) : null;
   }
 
   /** Runs the TLS handshake of an accepted connection; `proceed` continues with the HTTP upgrade. */
@@ -177,15 +194,15 @@ export class TlsLayer {
     startServerHandshake(transport, endpoint, this.settings, this.keyLog, {
       secured: (socket, verifyError) => {
         if (attempt.done) return void socket.destroy();
-        attempt.finish();
         session.socket = socket;
         peer.useSocket(socket);
         const cipher = socket.getCipher();
         const version = versionName(socket.getProtocol());
         this.status(id, `Handshake complete: ${version}, ${cipher.standardName ?? cipher.name}.`);
         this.host.log(id, 1, `TLS established (${version}, ${cipher.standardName ?? cipher.name}).`, 'Info');
-        if (this.settings.options.requestCert) this.authenticate(peer, socket, verifyError, proceed);
-        else this.admit(peer, proceed);
+        if (this.settings.options.requestCert) return this.authenticate(attempt, socket, verifyError, proceed);
+        attempt.finish();
+        this.admit(peer, proceed);
       },
       failed: (error) => attempt.fail(`TLS handshake failed: ${describeTlsError(error)}`, ErrorCode.SSLHandshakeError),
       // The engine hears of the close from the TCP socket; there is nothing to add.
@@ -193,11 +210,36 @@ export class TlsLayer {
     });
   }
 
-  /** SSLClientAuthentication: the application decides; a refused client never reaches the upgrade. */
-  private authenticate(peer: TlsPeer, socket: TLSSocket, verifyError: string | null, proceed: () => void): void {
-    const id = peer.connectionId;
+  /**
+   * The client certificate's verdict, revocation included: a certificate that would be accepted is
+   * checked (SSLCheckCRL) before the application hears of it, under the TLS step's deadline.
+   */
+  private authenticate(attempt: Attempt, socket: TLSSocket, verifyError: string | null, proceed: () => void): void {
+    const { peer } = attempt;
     const chain = peerChain(socket);
-    const verdict = judgeClientCertificate(chain.length > 0, verifyError, this.settings.securityFlags);
+    const { securityFlags, untrusted, checkCrl } = this.settings;
+    const verdict = judgeClientCertificate(chain.length > 0, verifyError, securityFlags, untrusted);
+    if (!this.revocation || !verdict.accept) {
+      attempt.finish();
+      return this.decide(peer, socket, chain, verdict, proceed);
+    }
+    attempt.waitingFor = 'checking the client certificate for revocation';
+    this.revocation.check(chain, verifyError === null, attempt.remainingMs()).then((revocation) => {
+      if (attempt.done || socket.destroyed) return;
+      attempt.finish();
+      const checked = applyRevocation(verdict, revocation, checkCrl, securityFlags);
+      this.status(peer.connectionId, checked.note);
+      this.decide(peer, socket, chain, checked, proceed);
+    }).catch((error: unknown) => {
+      // check() settles with an answer, never a rejection; anything else is a bug, refused rather than admitted.
+      this.report(peer.connectionId, `Client certificate check failed: ${error instanceof Error ? error.message : String(error)}`, ErrorCode.CertificateVerifyError);
+      peer.destroy();
+    });
+  }
+
+  /** SSLClientAuthentication: the application decides; a refused client never reaches the upgrade. */
+  private decide(peer: TlsPeer, socket: TLSSocket, chain: Buffer[], verdict: ClientVerdict, proceed: () => void): void {
+    const id = peer.connectionId;
     const fields = clientCertificateFields(chain, this.settings.includeCertChain);
     const event: SSLClientAuthenticationEvent = { connectionId: id, ...fields, status: verdict.status, accept: verdict.accept };
     this.status(id, `Client certificate: ${fields.certSubject || '(none)'}: ${verdict.status}`);
@@ -228,12 +270,15 @@ export class TlsLayer {
   }
 }
 
-/** SSLKeyLogFile: appends each secret in SSLKEYLOGFILE format (never truncates); one complaint at most. */
+/**
+ * SSLKeyLogFile: appends each secret in SSLKEYLOGFILE format (never truncates); one complaint at most.
+ * A file it creates is readable by its owner only (0600): the secrets decrypt every session.
+ */
 function keyLogWriter(host: TlsHost, file: string): (line: Buffer) => void {
   let reported = false;
   return (line) => {
     try {
-      appendFileSync(file, line);
+      appendFileSync(file, line, { mode: 0o600 });
     } catch (error) {
       if (!reported) host.log(0, 1, `SSLKeyLogFile ${file} cannot be written: ${(error as Error).message}`, 'Error');
       reported = true;

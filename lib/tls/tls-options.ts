@@ -14,13 +14,17 @@
  *   TLS13SupportedGroups → ecdhCurve. OpenSSL keeps one list for all versions, so the union is used, and
  *   only when a setting was changed from its default (else OpenSSL's own defaults stay).
  *   TLS13KeyShareGroups is checked but, being about the shares a client prepares, changes nothing here.
- * - SSLCACerts, OpenSSLCAFile, OpenSSLCADir (the CAs for client certificates), else the first file of
- *   SSLCACertFilePaths that exists → ca. Read only when SSLAuthenticateClients is on.
+ * - SSLCACerts, OpenSSLCAFile, OpenSSLCADir (the CAs for client certificates), else, when the
+ *   application set it, the first file of SSLCACertFilePaths that exists → ca. Read only when
+ *   SSLAuthenticateClients is on. Unlike the reference, SSLCACertFilePaths' default (the system's Web PKI
+ *   bundle) is not used for client certificates: with none of these set nothing is trusted (ca is empty,
+ *   so not even node's bundled roots apply) and every client certificate is reported untrusted.
+ * - SSLCheckCRL and SSLLocalCRLs: the revocation check of client certificates (revocation.ts).
  * - ReuseSSLSession=false → no session tickets (no resumption); SSLEnableRenegotiation=false →
  *   SSL_OP_NO_RENEGOTIATION.
  * - SSLSecurityFlags, SSLIncludeCertChain, SSLKeyLogFile, LogSSLPackets: used by the TLS layer.
- * - SSLCheckCRL, SSLCheckOCSP, OpenSSLPrngSeedData, UseInternalSecurityAPI, SSLServerCACerts: accepted,
- *   no effect (the reference limits the first two to other editions; OpenSSL seeds itself).
+ * - SSLCheckOCSP, OpenSSLPrngSeedData, UseInternalSecurityAPI, SSLServerCACerts: accepted, no effect
+ *   (the reference limits OCSP to other editions; OpenSSL seeds itself).
  */
 import { constants as cryptoConstants } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -28,7 +32,9 @@ import { join } from 'node:path';
 import { createSecureContext, getCiphers, type SecureContextOptions } from 'node:tls';
 import { CONFIG_BY_NAME, ErrorCode } from '../generated/api';
 import { WSServerError } from '../server/errors';
+import type { CrlMode } from './client-auth';
 import { pemBlocks } from './certificate';
+import { readLocalCrls, type LocalCrl } from './revocation';
 import { groupBySetting, isTls13Suite, suiteByName, suiteParts, tls12SignatureAlgorithm, tls13SignatureAlgorithm, type CipherSuite } from './registry';
 
 /** Reads config settings (the engine's Settings fits). */
@@ -36,6 +42,8 @@ export interface SettingsReader {
   str(name: string): string;
   int(name: string): number;
   bool(name: string): boolean;
+  /** Whether the application set the setting (to any value, its default included). */
+  isAssigned?(name: string): boolean;
 }
 
 /** File access, injectable for the specs. */
@@ -71,6 +79,16 @@ export interface TlsSettings {
   readonly groups: readonly number[] | null;
   /** Remarks for the Log event (settings accepted without effect, suites this OpenSSL lacks …). */
   readonly notes: readonly string[];
+  /** Warnings for the Log event: configurations that refuse clients the application may expect to admit. */
+  readonly warnings: readonly string[];
+  /** The CAs client certificates are checked against (DER), for the revocation check's issuer search. */
+  readonly caCertificates: readonly Buffer[];
+  /** Why no client certificate can be trusted (no CA is configured), null when CAs are. */
+  readonly untrusted: string | null;
+  /** SSLCheckCRL: 0 off, 1 check when a CRL can be had, 2 require one. */
+  readonly checkCrl: CrlMode;
+  /** SSLLocalCRLs, read at StartListening. */
+  readonly localCrls: readonly LocalCrl[];
 }
 
 /** SSLEnabledProtocols bits (either of a pair counts: the reference has a client and a server bit). */
@@ -115,16 +133,32 @@ export function tlsSettings(settings: SettingsReader, authenticateClients: boole
   if (!settings.bool('ReuseSSLSession')) secureOptions |= cryptoConstants.SSL_OP_NO_TICKET;
   if (!settings.bool('SSLEnableRenegotiation')) secureOptions |= cryptoConstants.SSL_OP_NO_RENEGOTIATION;
   if (secureOptions !== 0) options.secureOptions = secureOptions;
+  const warnings: string[] = [];
+  let caCertificates: Buffer[] = [];
+  let untrusted: string | null = null;
   if (authenticateClients) {
     const ca = trustedCAs(settings, files, notes);
-    if (ca.length > 0) options.ca = ca;
-    else notes.push('No CA certificates are configured (SSLCACerts, OpenSSLCAFile, OpenSSLCADir, SSLCACertFilePaths): client certificates will not verify.');
+    // An empty list, not none: without `ca` node would trust its bundled Web PKI roots.
+    options.ca = ca;
+    caCertificates = ca.flatMap((text) => pemBlocks(text).filter((b) => b.label === 'CERTIFICATE').map((b) => b.der));
+    if (caCertificates.length === 0) {
+      untrusted = 'no CA certificate is configured for client certificates (SSLCACerts, OpenSSLCAFile, OpenSSLCADir, or SSLCACertFilePaths set explicitly)';
+      warnings.push(`SSLAuthenticateClients is on but ${untrusted}: every client certificate is reported untrusted and refused unless SSLClientAuthentication accepts it.`);
+    }
   }
   checkWithOpenSSL(options);
 
-  for (const name of ['SSLCheckCRL', 'SSLCheckOCSP']) {
-    if (settings.int(name) !== 0) notes.push(`${name} is accepted but not performed: revocation checks are not available in this edition.`);
-  }
+  const checkCrl = settings.int('SSLCheckCRL') as CrlMode;
+  let localCrls: LocalCrl[] = [];
+  if (authenticateClients && checkCrl !== 0) {
+    try {
+      localCrls = readLocalCrls(settings.str('SSLLocalCRLs'), (path) => files.readFile(path));
+    } catch (error) {
+      throw invalidSetting('SSLLocalCRLs', `${(error as Error).message}.`);
+    }
+  } else if (settings.str('SSLLocalCRLs').trim() !== '') notes.push('SSLLocalCRLs is not used: it serves SSLCheckCRL 1 or 2 with SSLAuthenticateClients on.');
+  if (checkCrl !== 0 && !authenticateClients) notes.push('SSLCheckCRL applies to client certificates, and SSLAuthenticateClients is off: no certificate is checked.');
+  if (settings.int('SSLCheckOCSP') !== 0) notes.push('SSLCheckOCSP is accepted but not performed: OCSP is not available in this edition (SSLCheckCRL is).');
   if (settings.str('OpenSSLPrngSeedData') !== '') notes.push('OpenSSLPrngSeedData is ignored: OpenSSL seeds itself from the system.');
 
   return {
@@ -135,6 +169,11 @@ export function tlsSettings(settings: SettingsReader, authenticateClients: boole
     logPackets: settings.bool('LogSSLPackets'),
     groups: groups === undefined ? null : groups.map((g) => g.code),
     notes,
+    warnings,
+    caCertificates,
+    untrusted,
+    checkCrl,
+    localCrls,
   };
 }
 
@@ -285,9 +324,14 @@ function trustedCAs(settings: SettingsReader, files: FileAccess, notes: string[]
     ca.push(...found);
   }
   if (ca.length > 0) return ca;
-  for (const path of settings.str('SSLCACertFilePaths').split(';').map((p) => p.trim())) {
-    if (path !== '' && files.isFile(path)) return [readPem(files, path, 'SSLCACertFilePaths')];
+  // Its default is the system's bundle of Web PKI roots: trusting that for client certificates would
+  // admit anyone with a publicly issued certificate, so only a value the application set counts.
+  const name = 'SSLCACertFilePaths';
+  if (!(settings.isAssigned ? settings.isAssigned(name) : !isDefault(settings, name))) return [];
+  for (const path of settings.str(name).split(';').map((p) => p.trim())) {
+    if (path !== '' && files.isFile(path)) return [readPem(files, path, name)];
   }
+  notes.push(`None of the files SSLCACertFilePaths lists exists.`);
   return [];
 }
 

@@ -245,6 +245,7 @@ const SETTING_DEFAULTS: Array<[string, number | boolean | string]> = [
   ['MaxHeaderSize', 16384],
   ['HandshakeTimeout', 30],
   ['UseSSL', ''],
+  ['SSLLocalCRLs', ''],
 ];
 
 /** The reference's setting list (names without [ConnectionId]). */
@@ -422,11 +423,33 @@ describe('compat/ids tables', () => {
       }
     });
 
+    /** The budgets of engine v2 and the permessage-deflate knobs (see docs/LIMITS.md). */
+    const BUDGET_SETTINGS = [
+      'MaxMessageFragments',
+      'MaxQueuedEvents',
+      'MaxQueuedOutput',
+      'DeflateThreshold',
+      'DeflateLevel',
+      'DeflateMemLevel',
+      'DeflateServerMaxWindowBits',
+      'DeflateClientMaxWindowBits',
+      'DeflateServerNoContextTakeover',
+      'DeflateClientNoContextTakeover',
+    ];
+
     it('lists every setting of the reference, and ours besides', () => {
       const listed = CONFIG_SETTINGS.filter((s) => s.origin === 'reference').map((s) => s.name);
       expect(listed).to.deep.equal(REFERENCE_SETTING_NAMES);
       const ours = CONFIG_SETTINGS.filter((s) => s.origin === 'ours').map((s) => s.name);
-      expect(ours).to.deep.equal(['LogLevel', 'MaxMessageSize', 'MaxHeaderSize', 'HandshakeTimeout', 'UseSSL']);
+      expect(ours).to.deep.equal([
+        'LogLevel',
+        'MaxMessageSize',
+        ...BUDGET_SETTINGS,
+        'MaxHeaderSize',
+        'HandshakeTimeout',
+        'UseSSL',
+        'SSLLocalCRLs',
+      ]);
     });
 
     for (const [name, value] of SETTING_DEFAULTS) {

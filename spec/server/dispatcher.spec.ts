@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import sinon from 'sinon';
-import { Dispatcher, type BacklogOwner } from '../../lib/server/dispatcher';
+import { Dispatcher, EVENT_COST, type BacklogOwner } from '../../lib/server/dispatcher';
 import { DataInEvent, type ErrorEvent, type LogEvent } from '../../lib/server/events';
 import { FlushScheduler } from '../../lib/server/flush-scheduler';
 import { Settings, type SettingValue } from '../../lib/server/settings';
@@ -19,13 +19,13 @@ function setup(overrides: Record<string, SettingValue> = {}) {
 class FakeBacklog implements BacklogOwner {
   calls: string[] = [];
   bytes = 0;
-  inputQueued(bytes: number): void {
-    this.calls.push(`queued ${bytes}`);
-    this.bytes += bytes;
+  eventQueued(cost: number): void {
+    this.calls.push(`queued ${cost - EVENT_COST}`);
+    this.bytes += cost - EVENT_COST;
   }
-  inputDispatched(bytes: number): void {
-    this.calls.push(`dispatched ${bytes}`);
-    this.bytes -= bytes;
+  eventFired(cost: number): void {
+    this.calls.push(`dispatched ${cost - EVENT_COST}`);
+    this.bytes -= cost - EVENT_COST;
   }
 }
 
@@ -212,7 +212,8 @@ describe('Dispatcher', () => {
       expect(owner.calls).to.deep.equal(['queued 5', 'queued 3']);
       expect(owner.bytes).to.equal(8);
       await dispatcher.doEvents();
-      expect(owner.calls).to.deep.equal(['queued 5', 'queued 3', 'DataIn hello (backlog 8)', 'dispatched 5', 'DataIn abc (backlog 3)', 'dispatched 3']);
+      // Each event is paid back as it starts to fire.
+      expect(owner.calls).to.deep.equal(['queued 5', 'queued 3', 'dispatched 5', 'DataIn hello (backlog 3)', 'dispatched 3', 'DataIn abc (backlog 0)']);
       expect(owner.bytes).to.equal(0);
     });
 
@@ -244,6 +245,33 @@ describe('Dispatcher', () => {
       dispatcher.dispatchDataIn(owner, dataIn(1, 'hello'));
       await dispatcher.doEvents();
       expect(owner.calls).to.deep.equal(['queued 5', 'dispatched 5']);
+    });
+  });
+
+  describe('charging other events to their connection (DoEvents mode)', () => {
+    it('charges every queued event that names a connection EVENT_COST, and refunds it as it fires', async () => {
+      const emitter = new EventEmitter();
+      const settings = new Settings({ ProcessIdleEvents: false });
+      const owner = new FakeBacklog();
+      const dispatcher = new Dispatcher(emitter, settings, new FlushScheduler(), (id) => (id === 7 ? owner : null));
+      for (const name of ['Ping', 'Log', 'Error', 'Disconnected'] as const) emitter.on(name, () => owner.calls.push(`fired ${name}`));
+      dispatcher.dispatchEvent('Ping', { connectionId: 7, payload: '', payloadB: Buffer.alloc(0), response: false });
+      dispatcher.dispatchEvent('Log', { connectionId: 7, logLevel: 1, message: 'm', logType: 'Info' });
+      dispatcher.reportError(7, 600, 'x');
+      dispatcher.dispatchEvent('Disconnected', { connectionId: 8, statusCode: 1000, description: '' });
+      dispatcher.dispatchEvent('Log', { connectionId: 0, logLevel: 1, message: 'server', logType: 'Info' });
+      expect(owner.calls).to.deep.equal(['queued 0', 'queued 0', 'queued 0']);
+      await dispatcher.doEvents();
+      expect(owner.calls.slice(3)).to.deep.equal([
+        'dispatched 0',
+        'fired Ping',
+        'dispatched 0',
+        'fired Log',
+        'dispatched 0',
+        'fired Error',
+        'fired Disconnected',
+        'fired Log',
+      ]);
     });
   });
 

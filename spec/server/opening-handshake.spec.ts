@@ -101,18 +101,18 @@ describe('opening-handshake', () => {
       const { upgrade } = readAll(request('Sec-WebSocket-Protocol: chat, superchat\r\n'));
       const event = openRequestEvent(1, upgrade);
       event.subProtocols = ' superchat ';
-      expect(agree(upgrade, event, { enableDeflate: false, maxMessageSize: 0 }).protocol).to.equal('superchat');
+      expect(agree(upgrade, event, { enableDeflate: false, maxMessageSize: 0, deflate: {} }).protocol).to.equal('superchat');
       event.subProtocols = 'other';
-      expect(agree(upgrade, event, { enableDeflate: false, maxMessageSize: 0 }).protocol).to.equal('');
+      expect(agree(upgrade, event, { enableDeflate: false, maxMessageSize: 0, deflate: {} }).protocol).to.equal('');
     });
 
     it('agrees to permessage-deflate only when enabled', () => {
       const { upgrade } = readAll(request('Sec-WebSocket-Extensions: permessage-deflate\r\n'));
       const event = openRequestEvent(1, upgrade);
-      const off = agree(upgrade, event, { enableDeflate: false, maxMessageSize: 1 << 20 });
+      const off = agree(upgrade, event, { enableDeflate: false, maxMessageSize: 1 << 20, deflate: {} });
       expect(off.deflate).to.equal(null);
       expect(off.extensions).to.equal('');
-      const on = agree(upgrade, event, { enableDeflate: true, maxMessageSize: 1 << 20 });
+      const on = agree(upgrade, event, { enableDeflate: true, maxMessageSize: 1 << 20, deflate: {} });
       try {
         expect(on.deflate).to.not.equal(null);
         expect(on.extensions).to.match(/^permessage-deflate/);

@@ -24,11 +24,11 @@ describe('send-wait', () => {
   describe('drainedNow', () => {
     it('calls every drain waiter once, in order, and disarms', () => {
       const calls: number[] = [];
-      const state: WaitState = { drainWaiters: [() => calls.push(1), () => calls.push(2)], drainWaitersArmed: true, interrupted: null };
+      const state: WaitState = { drainWaiters: [() => calls.push(1), () => calls.push(2)], drainWaitersArmed: true, interrupted: null, progressAt: 0 };
       drainedNow(state);
       drainedNow(state);
       expect(calls).to.deep.equal([1, 2]);
-      expect(state).to.deep.equal({ drainWaiters: null, drainWaitersArmed: false, interrupted: null });
+      expect(state).to.deep.equal({ drainWaiters: null, drainWaitersArmed: false, interrupted: null, progressAt: 0 });
     });
   });
 

@@ -64,6 +64,9 @@ class FakeOwner implements SocketOwner {
   onSocketClose = sinon.spy();
   onSocketError = sinon.spy();
   onSocketTimeout = sinon.spy();
+  outBufferSize = 1000;
+  outputCap = 5000;
+  onOutputOverflow = sinon.spy();
 }
 
 function setup(logLevel = 1) {
@@ -370,5 +373,36 @@ describe('SocketDriver', () => {
       socket.localAddress = undefined;
       expect([driver.remoteHost, driver.remotePort, driver.localAddress]).to.deep.equal(['', 0, '']);
     });
+  });
+});
+
+describe('SocketDriver output budget', () => {
+  it('stops reading while the socket holds more than OutBufferSize, until it drains', () => {
+    const { socket, driver } = setup();
+    driver.gate.release(ReadHold.Admission);
+    socket.writableLength = 1001;
+    driver.write(Buffer.alloc(10));
+    driver.flush();
+    expect(driver.gate.isHeld(ReadHold.Output)).to.equal(true);
+    socket.writableLength = 0;
+    socket.emit('drain');
+    expect([driver.gate.isHeld(ReadHold.Output), socket.calls.at(-1)]).to.deep.equal([false, 'resume']);
+  });
+
+  it('keeps reading at OutBufferSize or below', () => {
+    const { socket, driver } = setup();
+    socket.writableLength = 1000;
+    driver.write(Buffer.alloc(10));
+    driver.flush();
+    expect(driver.gate.isHeld(ReadHold.Output)).to.equal(false);
+  });
+
+  it('tells its owner when more than the cap waits, and holds nothing itself', () => {
+    const { socket, owner, driver } = setup();
+    socket.writableLength = 5001;
+    driver.write(Buffer.alloc(10));
+    driver.flush();
+    expect(owner.onOutputOverflow.calledOnceWithExactly(5001)).to.equal(true);
+    expect(driver.gate.isHeld(ReadHold.Output)).to.equal(false);
   });
 });

@@ -204,7 +204,8 @@ describe('WSServer flow control', () => {
       const { client, id, connection } = await rawConnection(server, port);
       const socket = detach(client);
       const sent = await fillQueue(server, connection, 4 * MiB);
-      server.config('OutBufferSize=65536');
+      // OutBufferSize is fixed per connection at accept: lower this one's, as if it had been accepted so.
+      connection.outBufferSize = 65536;
       connection.timeout = 1;
       const reader = new StreamingFrameReader();
       socket.on('data', (chunk: Buffer) => reader.push(chunk));

@@ -93,6 +93,55 @@ describe('tls: client certificates (SSLAuthenticateClients, SSLClientAuthenticat
     expect(seen[0]!.certEncoded.match(/-----BEGIN CERTIFICATE-----/g)).to.have.length(2);
   });
 
+  describe('with no CA configured', () => {
+    const UNTRUSTED = 'certificate not trusted: no CA certificate is configured for client certificates (SSLCACerts, OpenSSLCAFile, OpenSSLCADir, or SSLCACertFilePaths set explicitly) (CERT_UNTRUSTED)';
+
+    /** An echo server asking for client certificates with only `config` as trust, and its Log lines. */
+    async function untrustingServer(config: Record<string, string | number | boolean>, decide?: (e: SSLClientAuthenticationEvent) => void) {
+      const server = tlsServer(undefined, config);
+      server.sslAuthenticateClients = true;
+      const seen: SSLClientAuthenticationEvent[] = [];
+      const logs: string[] = [];
+      const opened: number[] = [];
+      server.on('Log', (e) => logs.push(`${e.logType}: ${e.message}`));
+      server.on('SSLClientAuthentication', (e) => {
+        seen.push({ ...e });
+        decide?.(e);
+      });
+      server.on('WebSocketOpenRequest', (e) => opened.push(e.connectionId));
+      server.on('DataIn', (e) => void server.sendText(e.connectionId, `echo ${e.text}`).catch(() => undefined));
+      await server.startListening();
+      return { server, seen, logs, opened };
+    }
+
+    it('every certificate is reported untrusted and refused, and StartListening warns', async () => {
+      // SSLSecurityFlags 0x10 (unknown CA) does not open the door: there is no CA at all.
+      const { server, seen, logs, opened } = await untrustingServer({ SSLSecurityFlags: 0x10 });
+      expect(logs).to.include(
+        'Info: Warning: SSLAuthenticateClients is on but no CA certificate is configured for client certificates (SSLCACerts, OpenSSLCAFile, OpenSSLCADir, or SSLCACertFilePaths set explicitly): every client certificate is reported untrusted and refused unless SSLClientAuthentication accepts it.',
+      );
+      await refused(server, clientCertificate('client'), opened);
+      expect(seen[0]).to.deep.include({ certSubject: SUBJECTS.client, status: UNTRUSTED, accept: false });
+    });
+
+    it("only the application's accept admits a certificate", async () => {
+      const { server, seen, opened } = await untrustingServer({}, (e) => {
+        e.accept = e.certSubject === SUBJECTS.client;
+      });
+      const ws = await openWss(server.localPort, clientCertificate('client'));
+      expect(await roundTrip(ws, 'admitted')).to.equal('echo admitted');
+      expect(seen[0]!.status).to.equal(UNTRUSTED);
+      expect(opened).to.have.length(1);
+    });
+
+    it('SSLCACertFilePaths set by the application is trusted, as in the reference', async () => {
+      const { server, seen, logs } = await untrustingServer({ SSLCACertFilePaths: `${fixturePath('nope.pem')};${fixturePath('ca.crt')}` });
+      await openWss(server.localPort, clientCertificate('client'));
+      expect(seen[0]).to.deep.include({ status: 'OK', accept: true });
+      expect(logs.filter((line) => line.includes('Warning'))).to.deep.equal([]);
+    });
+  });
+
   it('OpenSSLCAFile works as the trusted CAs too', async () => {
     const server = tlsServer(undefined, { OpenSSLCAFile: fixturePath('ca.crt') });
     server.sslAuthenticateClients = true;

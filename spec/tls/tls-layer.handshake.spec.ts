@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -282,6 +282,15 @@ describe('tls: the handshake, its events and the SSL settings', () => {
       expect(lines[0]).to.equal('# earlier content');
       for (const line of lines.slice(1)) expect(line).to.match(/^(CLIENT|SERVER)_(HANDSHAKE|TRAFFIC)_[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,}$|^EXPORTER_SECRET [0-9a-f]{64} [0-9a-f]+$/);
       expect([...lines.slice(1)].sort()).to.deep.equal([...clientLines].sort());
+    });
+
+    it('creates the key-log file readable by its owner only (0600)', async () => {
+      const file = join(dir, 'new-keys.log');
+      const server = await echoServer(undefined, { SSLKeyLogFile: file });
+      const { socket } = await handshake(server.localPort);
+      await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('CLIENT_RANDOM'));
+      socket.destroy();
+      expect((statSync(file).mode & 0o777).toString(8)).to.equal('600');
     });
 
     it('resumes TLS sessions only with ReuseSSLSession=true', async () => {

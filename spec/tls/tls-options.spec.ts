@@ -177,10 +177,37 @@ describe('tls/tls-options', () => {
       expect(result.options.ca).to.deep.equal(['-----BEGIN CERTIFICATE----- b']);
     });
 
+    it("never SSLCACertFilePaths' default (the system's public roots), unless the application sets it", () => {
+      const bundle = '/etc/ssl/certs/ca-certificates.crt';
+      const files = fakeFiles({ [bundle]: fixtureText('ca.crt') });
+      const left = tlsSettings(new Settings(), true, files);
+      // An empty list: without one node would fall back on its own bundled roots.
+      expect(left.options.ca).to.deep.equal([]);
+      expect(left.caCertificates).to.deep.equal([]);
+      expect(left.untrusted).to.equal('no CA certificate is configured for client certificates (SSLCACerts, OpenSSLCAFile, OpenSSLCADir, or SSLCACertFilePaths set explicitly)');
+      expect(left.warnings).to.deep.equal([`SSLAuthenticateClients is on but ${left.untrusted}: every client certificate is reported untrusted and refused unless SSLClientAuthentication accepts it.`]);
+      const settings = new Settings();
+      settings.put('SSLCACertFilePaths', settings.str('SSLCACertFilePaths'));
+      const chosen = tlsSettings(settings, true, files);
+      expect([chosen.options.ca, chosen.untrusted, chosen.warnings]).to.deep.equal([[fixtureText('ca.crt')], null, []]);
+      expect(chosen.caCertificates.map((d) => d.toString('base64'))).to.deep.equal([fixtureText('ca.crt').split('-----')[2]!.replace(/\s/g, '')]);
+    });
+
+    it('a reader without isAssigned counts a value other than the default as set', () => {
+      const files = fakeFiles({ '/mine.pem': fixtureText('ca.crt'), '/etc/ssl/certs/ca-certificates.crt': fixtureText('other-ca.crt') });
+      const reader = (values: Record<string, string>) => {
+        const settings = new Settings(values);
+        return { str: (n: string) => settings.str(n), int: (n: string) => settings.int(n), bool: (n: string) => settings.bool(n) };
+      };
+      expect(tlsSettings(reader({ SSLCACertFilePaths: '/mine.pem' }), true, files).options.ca).to.deep.equal([fixtureText('ca.crt')]);
+      expect(tlsSettings(reader({}), true, files).options.ca).to.deep.equal([]);
+    });
+
     it('notes when there are none, and refuses unreadable or empty sources', () => {
       const none = tlsSettings(new Settings({ SSLCACertFilePaths: '/nope.pem' }), true, fakeFiles({}));
-      expect(none.options.ca).to.equal(undefined);
-      expect(none.notes[0]).to.contain('No CA certificates are configured');
+      expect(none.options.ca).to.deep.equal([]);
+      expect(none.notes).to.deep.equal(['None of the files SSLCACertFilePaths lists exists.']);
+      expect(none.untrusted).to.contain('no CA certificate is configured');
       expect(refusal({ SSLCACerts: 'not pem' }, true).message).to.equal('Invalid configuration setting value for SSLCACerts: no PEM certificate found.');
       expect(refusal({ OpenSSLCAFile: `${FIXTURES}/nope.pem` }, true).message).to.match(/^Invalid configuration setting value for OpenSSLCAFile: cannot read .*nope\.pem/);
       expect(refusal({ OpenSSLCAFile: fixturePath('server-rsa.key') }, true).message).to.match(/server-rsa\.key holds no PEM certificate\.$/);
@@ -200,12 +227,27 @@ describe('tls/tls-options', () => {
   });
 
   it('passes the layer settings through and notes what is accepted without effect', () => {
-    const result = build({ SSLSecurityFlags: 0x80000011, SSLIncludeCertChain: true, SSLKeyLogFile: '/tmp/keys', LogSSLPackets: true, SSLCheckCRL: 1, SSLCheckOCSP: 2, OpenSSLPrngSeedData: 'x' });
-    expect([result.securityFlags, result.includeCertChain, result.keyLogFile, result.logPackets]).to.deep.equal([0x80000011, true, '/tmp/keys', true]);
+    const result = build({ SSLSecurityFlags: 0x80000011, SSLIncludeCertChain: true, SSLKeyLogFile: '/tmp/keys', LogSSLPackets: true, SSLCheckCRL: 1, SSLCheckOCSP: 2, OpenSSLPrngSeedData: 'x', SSLLocalCRLs: '/some.crl' });
+    expect([result.securityFlags, result.includeCertChain, result.keyLogFile, result.logPackets, result.checkCrl, result.localCrls]).to.deep.equal([0x80000011, true, '/tmp/keys', true, 1, []]);
     expect(result.notes).to.deep.equal([
-      'SSLCheckCRL is accepted but not performed: revocation checks are not available in this edition.',
-      'SSLCheckOCSP is accepted but not performed: revocation checks are not available in this edition.',
+      'SSLLocalCRLs is not used: it serves SSLCheckCRL 1 or 2 with SSLAuthenticateClients on.',
+      'SSLCheckCRL applies to client certificates, and SSLAuthenticateClients is off: no certificate is checked.',
+      'SSLCheckOCSP is accepted but not performed: OCSP is not available in this edition (SSLCheckCRL is).',
       'OpenSSLPrngSeedData is ignored: OpenSSL seeds itself from the system.',
     ]);
+  });
+
+  describe('SSLCheckCRL and SSLLocalCRLs', () => {
+    const ca = { SSLCACerts: fixtureText('ca.crt') };
+
+    it('SSLLocalCRLs is read only for a check of client certificates, and refused with 608 when it holds no CRL', () => {
+      const files = fakeFiles({ '/not-a.crl': 'hello' });
+      expect(tlsSettings(new Settings({ ...ca, SSLLocalCRLs: '/not-a.crl' }), true, files).localCrls).to.deep.equal([]);
+      expect(tlsSettings(new Settings({ ...ca, SSLLocalCRLs: '/not-a.crl', SSLCheckCRL: 1 }), false, files).localCrls).to.deep.equal([]);
+      expect(() => tlsSettings(new Settings({ ...ca, SSLLocalCRLs: '/not-a.crl', SSLCheckCRL: 1 }), true, files))
+        .to.throw(WSServerError, 'Invalid configuration setting value for SSLLocalCRLs: /not-a.crl: not a CRL (truncated element).')
+        .with.property('code', ErrorCode.InvalidConfigValue);
+      expect(() => tlsSettings(new Settings({ ...ca, SSLLocalCRLs: '/gone.crl', SSLCheckCRL: 2 }), true, files)).to.throw(WSServerError, /^Invalid configuration setting value for SSLLocalCRLs: cannot read \/gone\.crl: ENOENT/);
+    });
   });
 });
