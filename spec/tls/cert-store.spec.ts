@@ -4,7 +4,7 @@ import { ErrorCode } from '../../lib/generated/api';
 import { WSServerError } from '../../lib/server/errors';
 import { pemBlocks } from '../../lib/tls/certificate';
 import { credentialsFor, findByCertificate, findBySubject, openCertificateStore, type StoreSource } from '../../lib/tls/cert-store';
-import { explicit0, int, oid, seq, set, times, tlv } from './der';
+import { explicit0, int, oid, seq, set, times, tlv } from './der-writer';
 import { PASSWORD, SUBJECTS, fixture, fixturePath, fixtureText } from './fixtures';
 
 function open(type: number, store: string | Uint8Array, password = '') {

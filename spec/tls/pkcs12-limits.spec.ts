@@ -12,7 +12,7 @@ import { Pkcs12Error, readPkcs12 } from '../../lib/tls/pkcs12';
 import { Pkcs12Budget, Pkcs12LimitError, Pkcs12Limits } from '../../lib/tls/pkcs12-limits';
 import {
   OIDS, bag, certBag, dataInfo, encryptedInfo, explicit0, int, macData, octet, oid, pbes2, pfx, pkcs12Pbe, seq, set, shroudedKeyBag, times, tlv,
-} from './der';
+} from './der-writer';
 
 /** readPkcs12 fails with reason 'limit' and `text` in its message; so does the store, with 271. */
 function expectOverCap(file: Buffer, text: string | RegExp, password = 'secret'): void {
