@@ -45,8 +45,6 @@ const JOIN_LIMIT = 64 * 1024;
 const OWN_WRITE = 1024;
 /** An output list that grew beyond this many entries (a burst of sends) is dropped after its flush. */
 const OUT_KEEP = 256;
-/** Below this the cap (MaxQueuedOutput) is not even looked up: the common case costs one compare. */
-const OUTPUT_CAP_FLOOR = 64 * 1024;
 /** How long a rejected handshake or a closed WebSocket waits for the client's FIN before the socket is destroyed. */
 export const LINGER_MS = 2000;
 
@@ -249,8 +247,8 @@ export class SocketDriver implements Flushable {
   private checkOutput(): void {
     const socket = this.socket;
     const queued = socket.writableLength;
-    if (queued <= this.owner.outBufferSize && queued <= OUTPUT_CAP_FLOOR) return;
-    if (socket.destroyed) return;
+    // Most writes are taken by the kernel at once: nothing waits, nothing to look at.
+    if (queued === 0 || socket.destroyed) return;
     const cap = this.owner.outputCap;
     if (cap > 0 && queued > cap) return this.owner.onOutputOverflow(queued);
     if (queued <= this.owner.outBufferSize || this.gate.isHeld(ReadHold.Output)) return;
