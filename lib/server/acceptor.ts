@@ -1,7 +1,8 @@
 /**
  * Listening and accepting: the listening socket (plain, with TLS run per connection by lib/tls), the
- * MaxConnections and MaxHandshakesPerAddress limits, the connection's socket options, and ConnectionRequest — the client lists
- * (AllowedClients / BlockedClients) and the application's decision — before anything is read.
+ * MaxConnections and MaxHandshakesPerAddress limits, the connection's socket options, and
+ * ConnectionRequest — the client lists (AllowedClients / BlockedClients) and the application's
+ * decision, which may take its time (async) within HandshakeTimeout — before anything is read.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { TlsLayer } from '../tls/tls-layer';
@@ -9,8 +10,8 @@ import { defaultAccept, parseClientList, type ClientList } from './client-filter
 import type { EngineContext } from './engine-context';
 import { toServerError } from './errors';
 import type { ConnectionRequestEvent } from './events';
-import { HandshakeCount } from './handshake-limit';
 import { Phase } from './connection-base';
+import { HandshakeCount } from './handshake-limit';
 import type { ConnectionRegistry } from './registry';
 import { secondsToTimer, timerDelay } from './timer-limit';
 import { WSConnection } from './ws-connection';

@@ -12,8 +12,9 @@
  *      the upgrade request.
  * From the ClientHello until then reading is held (TlsPeer.holdReading): the events' out-parameters
  * decide what happens to the bytes behind it. The deadline runs until SSLClientAuthentication has been
- * decided (an async handler has until then), and a handler that throws or rejects refuses the client. SSLStatus reports each step (and every record with
- * LogSSLPackets); failures close the connection and are reported through Log and Error (276).
+ * decided (an async handler has until then), and a handler that throws or rejects refuses the client.
+ * SSLStatus reports each step (and every record with LogSSLPackets); failures close the connection and
+ * are reported through Log and Error (276).
  * Nothing here runs for plain ws.
  */
 import { appendFileSync } from 'node:fs';
