@@ -10,6 +10,7 @@ import { ErrorCode, errorMessage } from '../generated/api';
 import { Phase, type ConnectionBase } from './connection-base';
 import { ReadHold } from './read-gate';
 import { rejectWaiters } from './send-policy';
+import { secondsToTimer } from './timer-limit';
 
 /**
  * A close we start: close frame with `code`/`reason`; with `waitForReply` the TCP connection ends when
@@ -29,7 +30,7 @@ export function close(connection: ConnectionBase, code: number, reason: string, 
     if (logger.logs(1)) logger.log(connection.connectionId, 1, `Closing (${code}${reason ? ` ${reason}` : ''}).`, 'Info');
     if (waitForReply) {
       connection.flush();
-      connection.driver.lingerFor(waitSeconds * 1000);
+      connection.driver.lingerFor(secondsToTimer(waitSeconds));
     } else {
       connection.driver.endAfterOutput();
       connection.flush();

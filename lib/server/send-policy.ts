@@ -11,6 +11,7 @@ import { Phase, type ConnectionBase } from './connection-base';
 import type { ConnectionExtras } from './connection-extras';
 import { WSServerError, toServerError } from './errors';
 import { drainedNow, interruptible, onDrained, waitForRoom } from './send-wait';
+import { secondsToTimer } from './timer-limit';
 
 const RESOLVED = Promise.resolve();
 
@@ -231,7 +232,7 @@ export async function ping(connection: ConnectionBase): Promise<void> {
   const key = payload.toString('hex');
   let timer: NodeJS.Timeout | undefined;
   const pong = new Promise<void>((resolve, reject) => {
-    timer = setTimeout(reject, seconds * 1000, new WSServerError(ErrorCode.Timeout));
+    timer = setTimeout(reject, secondsToTimer(seconds), new WSServerError(ErrorCode.Timeout));
     (extra.pings ??= new Map()).set(key, { resolve, reject });
   });
   try {

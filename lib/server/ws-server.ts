@@ -23,7 +23,7 @@ import { Acceptor } from './acceptor';
 import type { ClientList } from './client-filter';
 import { resolveClientNames, type NameFailure } from './client-names';
 import { config } from './config';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, type HeldDecision } from './dispatcher';
 import type { EngineContext } from './engine-context';
 import { WSServerError, toServerError } from './errors';
 import type { WSServerEventName, WSServerEvents } from './events';
@@ -445,9 +445,9 @@ export class WSServer extends EventEmitter {
     this.dispatcher.dispatchEvent(name, event);
   }
 
-  /** Fires (or queues) an event with out-parameters; `after` reads them once it fired. */
-  dispatchHeld<K extends WSServerEventName>(name: K, event: WSServerEvents[K], after: () => void): void {
-    this.dispatcher.dispatchHeld(name, event, after);
+  /** Fires (or queues) an event with out-parameters; `decided` reads them once it was decided (refused: a handler failed). */
+  dispatchHeld<K extends WSServerEventName>(name: K, event: WSServerEvents[K], decided: HeldDecision): void {
+    this.dispatcher.dispatchHeld(name, event, decided);
   }
 
   /** The Error event. */

@@ -75,10 +75,9 @@ describe('examples', () => {
     });
   }
 
-  // The legacy-encrypted PFX: 3DES bags with a SHA-1 MAC (OpenSSL 1.x's default). server-rsa.rc2.pfx
-  // (RC2-40, the Windows export default) is in the fixtures too, but loads only once the PKCS#12
-  // reader decrypts RC2 itself (issue 13, PFX ciphers): switch to it then.
-  const LEGACY_PFX = 'server-rsa.3des.pfx';
+  // A legacy-encrypted PFX as Windows and OpenSSL 1.x export it by default: certificates under
+  // pbeWithSHA1And40BitRC2-CBC, loaded without Node flags (the PKCS#12 reader decrypts RC2 itself).
+  const LEGACY_PFX = 'server-rsa.rc2.pfx';
 
   it(`echo-php-tls.mjs (the vendor's PHP spelling) echoes text and every byte value over wss with ${LEGACY_PFX}`, async () => {
     const { child, port, output } = await start('echo-php-tls.mjs', ['0', fixturePath(LEGACY_PFX), PASSWORD]);

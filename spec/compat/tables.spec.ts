@@ -244,6 +244,7 @@ const SETTING_DEFAULTS: Array<[string, number | boolean | string]> = [
   ['MaxMessageSize', 104857600],
   ['MaxHeaderSize', 16384],
   ['HandshakeTimeout', 30],
+  ['MaxHandshakesPerAddress', 0],
   ['UseSSL', ''],
   ['SSLLocalCRLs', ''],
 ];
@@ -447,6 +448,7 @@ describe('compat/ids tables', () => {
         ...BUDGET_SETTINGS,
         'MaxHeaderSize',
         'HandshakeTimeout',
+        'MaxHandshakesPerAddress',
         'UseSSL',
         'SSLLocalCRLs',
       ]);
