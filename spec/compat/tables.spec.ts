@@ -244,6 +244,8 @@ const SETTING_DEFAULTS: Array<[string, number | boolean | string]> = [
   ['MaxMessageSize', 104857600],
   ['MaxHeaderSize', 16384],
   ['HandshakeTimeout', 30],
+  ['ShutdownTimeout', 0],
+  ['MetricsPort', 0],
   ['UseSSL', ''],
   ['SSLLocalCRLs', ''],
 ];
@@ -449,6 +451,8 @@ describe('compat/ids tables', () => {
         'HandshakeTimeout',
         'UseSSL',
         'SSLLocalCRLs',
+        'ShutdownTimeout',
+        'MetricsPort',
       ]);
     });
 
