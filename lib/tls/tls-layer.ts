@@ -136,7 +136,7 @@ export class TlsLayer {
   /**
    * The server certificate was selected again while listening: connections whose TLS step reaches
    * SSLConnectionRequest from now on get `chosen`; established ones keep the session they have. The
-   * context is made first, so a certificate OpenSSL refuses throws (280) and the old one stays.
+   * context is made first, so a certificate OpenSSL refuses throws (273) and the old one stays.
    */
   replaceCertificate(chosen: SelectedCertificate): void {
     this.endpoints = new Endpoints(this.selection, chosen, this.settings);
