@@ -47,6 +47,8 @@ const JOIN_LIMIT = 64 * 1024;
 const OWN_WRITE = 1024;
 /** An output list that grew beyond this many entries (a burst of sends) is dropped after its flush. */
 const OUT_KEEP = 256;
+/** Below this the cap (MaxQueuedOutput) is not even looked up: the common case costs one compare. */
+const OUTPUT_CAP_FLOOR = 64 * 1024;
 /** How long a rejected handshake or a closed WebSocket waits for the client's FIN before the socket is destroyed. */
 export const LINGER_MS = 2000;
 
@@ -249,10 +251,11 @@ export class SocketDriver implements Flushable {
   private checkOutput(): void {
     const socket = this.socket;
     const queued = socket.writableLength;
-    if (queued <= this.owner.outBufferSize || socket.destroyed) return;
+    if (queued <= this.owner.outBufferSize && queued <= OUTPUT_CAP_FLOOR) return;
+    if (socket.destroyed) return;
     const cap = this.owner.outputCap;
     if (cap > 0 && queued > cap) return this.owner.onOutputOverflow(queued);
-    if (this.gate.isHeld(ReadHold.Output)) return;
+    if (queued <= this.owner.outBufferSize || this.gate.isHeld(ReadHold.Output)) return;
     this.gate.hold(ReadHold.Output);
     this.owner.outputHeld();
     // writableLength is above the socket's high-water mark, so a write has returned false: 'drain' comes.
