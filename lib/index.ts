@@ -9,7 +9,8 @@
 export { WSServer, VERSION, type WSServerOptions, type ConnectionIdLike } from './server/ws-server';
 export { WSConnection } from './server/ws-connection';
 export type { QueueFigures } from './server/connection-base';
-export type { ServerMetrics, ConnectionMetrics, TrafficFigures, RefusalFigures, FailureFigures, BudgetHitFigures, PhaseName } from './server/metrics';
+export type { TrafficFigures } from './server/server-counters';
+export type { ServerMetrics, ConnectionMetrics, RefusalFigures, FailureFigures, BudgetHitFigures, PhaseName } from './server/metrics';
 export { METRICS_CONTENT_TYPE, type MetricsTextOptions } from './server/metrics-text';
 export { WSServerError } from './server/errors';
 export * from './server/events';

@@ -8,6 +8,7 @@ import { CloseCode } from '../protocol/constants';
 import type { ProtocolError } from '../protocol/errors';
 import { ErrorCode, errorMessage } from '../generated/api';
 import { Phase, type ConnectionBase } from './connection-base';
+import { goneAs } from './metrics';
 import { ReadHold } from './read-gate';
 import { rejectWaiters } from './send-policy';
 
@@ -107,11 +108,11 @@ export function socketClosed(connection: ConnectionBase): void {
   if (connection.core) {
     const statusCode = extra ? extra.closeCode : CloseCode.Abnormal;
     const description = extra ? extra.closeReason : '';
-    connection.engine.metrics.connectionGone(connection, wasStage, statusCode);
+    connection.engine.metrics.connectionGone(connection, goneAs(connection, wasStage), statusCode);
     if (logger.logs(1)) logger.log(id, 1, `Disconnected (${statusCode}).`, 'Info');
     dispatcher.dispatchEvent('Disconnected', { connectionId: id, statusCode, description });
   } else {
-    connection.engine.metrics.connectionGone(connection, wasStage, -1);
+    connection.engine.metrics.connectionGone(connection, goneAs(connection, wasStage), 0);
     if (wasStage !== Phase.Closed) logger.log(id, 1, 'Connection closed during the handshake.', 'Info');
   }
   extra?.resolveClosed?.();

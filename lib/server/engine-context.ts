@@ -5,7 +5,7 @@
 import type { Dispatcher } from './dispatcher';
 import type { FlushScheduler } from './flush-scheduler';
 import type { Logger } from './logger';
-import type { ServerCounters } from './metrics';
+import type { ServerCounters } from './server-counters';
 import type { ReadTurns } from './read-clock';
 import type { Settings } from './settings';
 

@@ -8,14 +8,9 @@
  */
 import { Phase, type ConnectionBase, type QueueFigures } from './connection-base';
 import { describeHolds } from './read-gate';
+import { Gone, type ServerCounters, type TrafficFigures } from './server-counters';
 
-/** Messages and payload bytes (after inflation in, before compression out) of text and binary messages. */
-export interface TrafficFigures {
-  messagesIn: number;
-  messagesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-}
+export type { TrafficFigures } from './server-counters';
 
 /** Why connections that never became WebSockets were turned away, by the server's decision. */
 export interface RefusalFigures {
@@ -85,73 +80,13 @@ export interface ConnectionMetrics {
 export type PhaseName = 'requested' | 'handshake' | 'opening' | 'open' | 'closing' | 'closed';
 const PHASE_NAMES: readonly PhaseName[] = ['requested', 'handshake', 'opening', 'open', 'closing', 'closed'];
 
-/** Counts per numeric key (an HTTP status, a close code): rare events, so a Map is fine here. */
-class Tally {
-  private readonly counts = new Map<number, number>();
-
-  add(key: number): void {
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-  }
-
-  toRecord(): Record<string, number> {
-    const record: Record<string, number> = {};
-    for (const key of [...this.counts.keys()].sort((a, b) => a - b)) record[String(key)] = this.counts.get(key)!;
-    return record;
-  }
-}
-
-/** The server-wide counters. One per server, shared with its connections through the EngineContext. */
-export class ServerCounters {
-  accepted = 0;
-  /** WebSockets opened by connections that are gone (live ones are counted at snapshot). */
-  openedGone = 0;
-  refusedMaxConnections = 0;
-  refusedConnectionRequest = 0;
-  readonly handshakeRefusals = new Tally();
-  beforeUpgrade = 0;
-  duringHandshake = 0;
-  readonly protocolErrors = new Tally();
-  outputOverflows = 0;
-  socketErrors = 0;
-  shutdownDeadline = 0;
-  outputHolds = 0;
-  backlogHolds = 0;
-  readonly closeCodes = new Tally();
-  // The traffic of connections that are gone.
-  messagesIn = 0;
-  messagesOut = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-
-  /** An upgrade request was answered with `status` instead of 101. */
-  handshakeRefused(status: number): void {
-    this.handshakeRefusals.add(status);
-  }
-
-  /** The peer broke the protocol; we close with `closeCode`. */
-  protocolFailed(closeCode: number): void {
-    this.protocolErrors.add(closeCode);
-  }
-
-  /**
-   * A connection's socket is gone: its traffic joins the totals, and an end nobody counted yet is put
-   * down by where the connection was. `stageBefore` is its stage before the close (Closed: a refusal
-   * or a failure already counted it); `disconnectCode` the Disconnected status, or -1 if none fired.
-   */
-  connectionGone(connection: ConnectionBase, stageBefore: Phase, disconnectCode: number): void {
-    this.messagesIn += connection.messagesIn;
-    this.messagesOut += connection.messagesOut;
-    this.bytesIn += connection.bytesIn;
-    this.bytesOut += connection.bytesOut;
-    if (connection.core !== null) {
-      this.openedGone++;
-      if (disconnectCode >= 0) this.closeCodes.add(disconnectCode);
-    } else if (stageBefore === Phase.Requested) {
-      this.beforeUpgrade++;
-    } else if (stageBefore === Phase.Handshake || stageBefore === Phase.Opening) {
-      this.duringHandshake++;
-    }
-  }
+/** How a connection whose socket is gone ended, for ServerCounters.connectionGone; `stageBefore` is its stage before the close. */
+export function goneAs(connection: ConnectionBase, stageBefore: Phase): Gone {
+  if (connection.core !== null) return Gone.Opened;
+  if (stageBefore === Phase.Requested) return Gone.BeforeUpgrade;
+  if (stageBefore === Phase.Handshake || stageBefore === Phase.Opening) return Gone.DuringHandshake;
+  // Closed already: a refusal or a failure counted it where it happened.
+  return Gone.Counted;
 }
 
 /** A message piece of `bytes` bytes went to the core for sending; `last` ends the message. */

@@ -6,7 +6,7 @@
  * was already settled) and Shutdown resolves once their sockets are gone.
  */
 import type { ConnectionBase } from './connection-base';
-import type { ServerCounters } from './metrics';
+import type { ServerCounters } from './server-counters';
 
 /** Waits for `closing`, at most `seconds` (0: no deadline), then destroys what `remaining()` still holds. */
 export async function withShutdownDeadline(

@@ -12,7 +12,7 @@ import { WSServerError } from '../../lib/server/errors';
 import type { ConnectionRequestEvent, ErrorEvent, LogEvent } from '../../lib/server/events';
 import { FlushScheduler } from '../../lib/server/flush-scheduler';
 import { Logger } from '../../lib/server/logger';
-import { ServerCounters } from '../../lib/server/metrics';
+import { ServerCounters } from '../../lib/server/server-counters';
 import { ReadTurns } from '../../lib/server/read-clock';
 import { ReadHold } from '../../lib/server/read-gate';
 import { ConnectionRegistry } from '../../lib/server/registry';

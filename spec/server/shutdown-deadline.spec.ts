@@ -4,7 +4,7 @@
  * a deadline Shutdown waits for the closes themselves.
  */
 import { expect } from 'chai';
-import { ServerCounters } from '../../lib/server/metrics';
+import { ServerCounters } from '../../lib/server/server-counters';
 import { withShutdownDeadline } from '../../lib/server/shutdown-deadline';
 import type { WSServer } from '../../lib/server/ws-server';
 import { RawClient } from '../helpers/raw-client';
