@@ -273,7 +273,9 @@ export type ConfigSettingName =
   | 'HandshakeTimeout'
   | 'MaxHandshakesPerAddress'
   | 'UseSSL'
-  | 'SSLLocalCRLs';
+  | 'SSLLocalCRLs'
+  | 'ShutdownTimeout'
+  | 'MetricsPort';
 
 /** Values of WSConnectionDataFormat. */
 export const DataFormat = Object.freeze({
@@ -2648,6 +2650,35 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     defaultSource: 'ours',
     description: "CRLs the server holds itself, for SSLCheckCRL: PEM CRL blocks (-----BEGIN X509 CRL-----), or a semicolon-separated list of files each holding PEM CRLs or one DER CRL. Read at StartListening (608 when a file cannot be read or is not a CRL). A current CRL here from the certificate's issuer is used instead of fetching the certificate's distribution points.",
   },
+  {
+    name: 'ShutdownTimeout',
+    key: 'shutdowntimeout',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 0,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    defaultSource: 'ours',
+    description: "Seconds Shutdown waits for its closes to complete; then the connections still there are destroyed (Disconnected reports 1006 unless a close code was settled) and Shutdown returns. Without it a close waits for the client's reply (WaitForCloseResponse) up to the connection's Timeout, else 5 s. 0 means no deadline.",
+  },
+  {
+    name: 'MetricsPort',
+    key: 'metricsport',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 0,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    max: 65535,
+    defaultSource: 'ours',
+    description: "A loopback port (127.0.0.1) on which the server's metrics are served in the Prometheus text format at GET /metrics while it listens (the same text as metricsText()). Read at StartListening; a port that cannot be bound fails it with the socket error. 0 means not served.",
+  },
 ]);
 
 /** Every error code, sorted by code. */
@@ -3641,4 +3672,6 @@ export class ConfigValues {
   MaxHandshakesPerAddress: number = 0;
   UseSSL: string = '';
   SSLLocalCRLs: string = '';
+  ShutdownTimeout: number = 0;
+  MetricsPort: number = 0;
 }

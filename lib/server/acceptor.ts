@@ -89,6 +89,7 @@ export class Acceptor {
       const address = socket.remoteAddress ?? '';
       socket.on('error', () => undefined);
       socket.destroy();
+      this.engine.metrics.refusedMaxConnections++;
       logger.log(0, 1, `Connection from ${address} refused: MaxConnections (${values.MaxConnections}) reached.`, 'Error');
       return;
     }

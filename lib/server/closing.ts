@@ -8,6 +8,7 @@ import { CloseCode } from '../protocol/constants';
 import type { ProtocolError } from '../protocol/errors';
 import { ErrorCode, errorMessage } from '../generated/api';
 import { Phase, type ConnectionBase } from './connection-base';
+import { goneAs } from './metrics';
 import { ReadHold } from './read-gate';
 import { rejectWaiters } from './send-policy';
 import { secondsToTimer } from './timer-limit';
@@ -65,6 +66,7 @@ export function protocolFailed(connection: ConnectionBase, error: ProtocolError)
   const id = connection.connectionId;
   connection.driver.gate.hold(ReadHold.Ended);
   logger.log(id, 1, `Protocol error: ${error.message} (close ${error.closeCode}).`, 'Error');
+  connection.engine.metrics.protocolFailed(error.closeCode);
   dispatcher.reportError(id, ErrorCode.ProtocolViolation, `${errorMessage(ErrorCode.ProtocolViolation)} ${error.message} (${error.code}, close ${error.closeCode}).`);
   // Queued events of this connection fire (and may be answered) before the close frame goes out.
   dispatcher.dispatchAction(() => failNow(connection, error));
@@ -107,10 +109,12 @@ export function socketClosed(connection: ConnectionBase): void {
   if (connection.core) {
     const statusCode = extra ? extra.closeCode : CloseCode.Abnormal;
     const description = extra ? extra.closeReason : '';
+    connection.engine.metrics.connectionGone(connection, goneAs(connection, wasStage), statusCode);
     if (logger.logs(1)) logger.log(id, 1, `Disconnected (${statusCode}).`, 'Info');
     dispatcher.dispatchEvent('Disconnected', { connectionId: id, statusCode, description });
-  } else if (wasStage !== Phase.Closed) {
-    logger.log(id, 1, 'Connection closed during the handshake.', 'Info');
+  } else {
+    connection.engine.metrics.connectionGone(connection, goneAs(connection, wasStage), 0);
+    if (wasStage !== Phase.Closed) logger.log(id, 1, 'Connection closed during the handshake.', 'Info');
   }
   extra?.resolveClosed?.();
 }
@@ -124,6 +128,7 @@ export function outputOverflowed(connection: ConnectionBase, queued: number): vo
   const logger = connection.engine.logger;
   const cap = connection.engine.settings.values.MaxQueuedOutput;
   connection.setCloseStatus(CloseCode.PolicyViolation, 'Output budget exceeded');
+  connection.engine.metrics.outputOverflows++;
   logger.log(connection.connectionId, 1, `Dropped: ${queued} bytes wait for a client that does not read (MaxQueuedOutput ${cap}).`, 'Error');
   connection.driver.gate.hold(ReadHold.Ended);
   connection.destroy();
@@ -158,6 +163,7 @@ export function socketFailed(connection: ConnectionBase, error: Error): void {
   const code = socketErrorCode(error);
   const { logger, dispatcher } = connection.engine;
   const id = connection.connectionId;
+  connection.engine.metrics.socketErrors++;
   logger.log(id, 1, `Socket error${code ? ` ${code}` : ''}: ${error.message}`, 'Error');
   if (connection.core === null) return;
   const pending = connection.queuedBytes;

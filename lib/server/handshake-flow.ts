@@ -176,6 +176,7 @@ function completeHandshake(connection: ConnectionBase, event: WebSocketOpenReque
 
 /** Answers the handshake with an HTTP error and closes. */
 export function rejectHandshake(connection: ConnectionBase, status: number, headers: string | Array<[string, string]>): void {
+  connection.engine.metrics.handshakeRefused(status);
   connection.handshake?.clearTimer();
   connection.handshake = null;
   connection.stage = Phase.Closed;

@@ -10,6 +10,7 @@ import { Opcode } from '../protocol/constants';
 import { Phase, type ConnectionBase } from './connection-base';
 import type { ConnectionExtras } from './connection-extras';
 import { WSServerError, toServerError } from './errors';
+import { countSent } from './metrics';
 import { drainedNow, interruptible, onDrained, waitForRoom } from './send-wait';
 import { secondsToTimer } from './timer-limit';
 
@@ -152,12 +153,14 @@ function enqueueMessage(connection: ConnectionBase, opcode: number, data: Buffer
     }
     extra.messageRemaining -= data.length;
     core.sendPart(opcode, data, extra.messageRemaining === 0);
+    countSent(connection, data.length, extra.messageRemaining === 0);
     return;
   }
   if (core.sendingParts) {
     throw new WSServerError(ErrorCode.InvalidArgument, 'Invalid argument. A message sent in parts (MessageLength) is still unfinished.');
   }
   core.send(opcode, data);
+  countSent(connection, data.length, true);
 }
 
 // ─── ReadyToSend ──────────────────────────────────────────────────────────────────────────────

@@ -30,6 +30,8 @@ export interface SocketOwner {
   readonly outputCap: number;
   /** More than outputCap bytes wait for a client that does not read: the owner drops it. */
   onOutputOverflow(queued: number): void;
+  /** The output budget has just stopped reading (for the metrics). */
+  outputHeld(): void;
 }
 
 const kDriver = Symbol('wsserver-compat.driver');
@@ -253,6 +255,7 @@ export class SocketDriver implements Flushable {
     if (cap > 0 && queued > cap) return this.owner.onOutputOverflow(queued);
     if (queued <= this.owner.outBufferSize || this.gate.isHeld(ReadHold.Output)) return;
     this.gate.hold(ReadHold.Output);
+    this.owner.outputHeld();
     // writableLength is above the socket's high-water mark, so a write has returned false: 'drain' comes.
     socket.once('drain', socketOnDrain);
   }

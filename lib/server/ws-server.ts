@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import { ErrorCode } from '../generated/api';
 import { Opcode } from '../protocol/constants';
 import { CertificateSelection } from '../tls/cert-selection';
-import { prepareTls } from '../tls/tls-layer';
+import { prepareTls, type TlsLayer } from '../tls/tls-layer';
 import { Acceptor } from './acceptor';
 import type { ClientList } from './client-filter';
 import { resolveClientNames, type NameFailure } from './client-names';
@@ -29,6 +29,11 @@ import { WSServerError, toServerError } from './errors';
 import type { WSServerEventName, WSServerEvents } from './events';
 import { FlushScheduler } from './flush-scheduler';
 import { Logger } from './logger';
+import { connectionMetrics, serverMetrics, type ConnectionMetrics, type ServerMetrics } from './metrics';
+import { ServerCounters } from './server-counters';
+import { MetricsEndpoint } from './metrics-endpoint';
+import { formatMetricsText, type MetricsTextOptions } from './metrics-text';
+import { withShutdownDeadline } from './shutdown-deadline';
 import { ReadTurns } from './read-clock';
 import { ConnectionRegistry, type ConnectionIdLike } from './registry';
 import type { QueueFigures } from './connection-base';
@@ -76,6 +81,12 @@ export class WSServer extends EventEmitter {
   sslAuthenticateClients = false;
   /** The server certificate (SSLCertStoreType/Store/StorePassword/Subject/Encoded); lib/tls. */
   private readonly certificate = new CertificateSelection();
+  /** The TLS layer while listening with TLS: a certificate selected meanwhile goes to it. */
+  private tlsLayer: TlsLayer | null = null;
+  /** What the engine counts for metrics() (metrics.ts). */
+  private readonly counters = new ServerCounters();
+  /** MetricsPort's HTTP listener. */
+  private readonly metricsEndpoint = new MetricsEndpoint();
 
   constructor(options: WSServerOptions = {}) {
     // A listener that returns a rejected promise (an async handler that throws) is reported like one that throws.
@@ -93,6 +104,7 @@ export class WSServer extends EventEmitter {
       logger: this.logger,
       flusher: this.flusher,
       turns: new ReadTurns(),
+      metrics: this.counters,
       connectionClosed: (id) => this.registry.delete(id),
       disconnect: (id) => this.disconnect(id),
     };
@@ -190,6 +202,7 @@ export class WSServer extends EventEmitter {
 
   set sslCertEncoded(value: string | Uint8Array) {
     this.certificate.encoded = value;
+    this.reselectCertificate();
   }
 
   /** SSLCertStore: a file name for the file store types, the content for the blob types. */
@@ -230,6 +243,19 @@ export class WSServer extends EventEmitter {
 
   set sslCertSubject(value: string) {
     this.certificate.subject = value;
+    this.reselectCertificate();
+  }
+
+  /**
+   * While listening with TLS, selecting a certificate (SSLCertSubject, SSLCertEncoded) replaces the one
+   * new connections get, without a restart; established connections keep theirs. A selection that
+   * cannot be used throws its 27x error then, and the previous certificate stays in use. Clearing the
+   * selection, or selecting one for a plain listener, waits for the next StartListening.
+   */
+  private reselectCertificate(): void {
+    const layer = this.tlsLayer;
+    if (layer === null || !this.listeningValue || !this.certificate.requested) return;
+    layer.replaceCertificate(this.certificate.resolve()!);
   }
 
   /** The connection with this id, or 126 (Invalid ConnectionId). */
@@ -260,9 +286,11 @@ export class WSServer extends EventEmitter {
         resolveClientNames('BlockedClients', this.acceptor.blocked, this.nameFailed),
       ]);
       await this.acceptor.listen({ host, port: this.localPortValue, backlog: this.backlog, ipv6Only: useIPv6 === 1 }, tls);
+      await this.openMetricsEndpoint();
     } finally {
       this.starting = false;
     }
+    this.tlsLayer = tls;
     this.listeningValue = true;
     this.log(0, 1, `Listening on ${host}:${this.acceptor.boundPort}.`, 'Info');
   }
@@ -270,6 +298,8 @@ export class WSServer extends EventEmitter {
   /** StopListening: no new connections; existing ones keep working. */
   async stopListening(): Promise<void> {
     this.listeningValue = false;
+    this.tlsLayer = null;
+    this.metricsEndpoint.close();
     if (this.acceptor.stop()) this.log(0, 1, 'Stopped listening.', 'Info');
   }
 
@@ -283,7 +313,7 @@ export class WSServer extends EventEmitter {
     await this.stopListening();
     const closing: Promise<void>[] = [];
     for (const connection of [...this.registry.values()]) closing.push(this.disconnectConnection(connection));
-    await Promise.all(closing);
+    await withShutdownDeadline(Promise.all(closing), this.settings.values.ShutdownTimeout, () => this.registry.values(), this.counters);
   }
 
   /** Disconnect: closes the connection with DisconnectStatusCode/DisconnectStatusDescription. */
@@ -422,6 +452,35 @@ export class WSServer extends EventEmitter {
    */
   config(text: string): string {
     return config(this, text);
+  }
+
+  // ─── Metrics (metrics.ts, docs/OPERATIONS.md) ───────────────────────────────────────────────
+
+  /** The server's figures now: connections by phase, queued bytes per budget, traffic, refusals, failures, close codes. */
+  metrics(): ServerMetrics {
+    return serverMetrics(this.counters, this.registry.values(), this.listeningValue);
+  }
+
+  /** One connection's figures now (126 for an unknown id). */
+  connectionMetrics(id: ConnectionIdLike): ConnectionMetrics {
+    return connectionMetrics(this.registry.get(id));
+  }
+
+  /** metrics() in the Prometheus text format, for an HTTP handler the application mounts (Content-Type: METRICS_CONTENT_TYPE). */
+  metricsText(options?: MetricsTextOptions): string {
+    return formatMetricsText(this.metrics(), options);
+  }
+
+  /** MetricsPort > 0: serve metricsText() on the loopback port; when it cannot be bound, the start is undone. */
+  private async openMetricsEndpoint(): Promise<void> {
+    const port = this.settings.values.MetricsPort;
+    if (port === 0) return;
+    try {
+      await this.metricsEndpoint.open(port, () => this.metricsText());
+    } catch (error) {
+      this.acceptor.stop();
+      throw error;
+    }
   }
 
   // ─── For the TLS layer (lib/tls/tls-host.ts) and the compat faces ───────────────────────────

@@ -117,7 +117,7 @@ class Attempt {
 }
 
 export class TlsLayer {
-  private readonly endpoints: Endpoints;
+  private endpoints: Endpoints;
   private readonly deadlineSeconds: number;
   private readonly keyLog: ((line: Buffer) => void) | undefined;
   /** SSLCheckCRL's checker (with its CRL cache), null when no check is asked for. */
@@ -135,6 +135,16 @@ export class TlsLayer {
     this.endpoints = new Endpoints(selection, chosen, settings);
     this.keyLog = settings.keyLogFile === '' ? undefined : keyLogWriter(host, settings.keyLogFile);
     this.revocation = settings.options.requestCert && settings.checkCrl !== 0 ? new RevocationChecker(settings.localCrls, settings.caCertificates) : null;
+  }
+
+  /**
+   * The server certificate was selected again while listening: connections whose TLS step reaches
+   * SSLConnectionRequest from now on get `chosen`; established ones keep the session they have. The
+   * context is made first, so a certificate OpenSSL refuses throws (273) and the old one stays.
+   */
+  replaceCertificate(chosen: SelectedCertificate): void {
+    this.endpoints = new Endpoints(this.selection, chosen, this.settings);
+    this.host.log(0, 1, `TLS with the certificate "${chosen.certificate.subject}" for new connections.`, 'Info');
   }
 
   /** Runs the TLS handshake of an accepted connection; `proceed` continues with the HTTP upgrade. */

@@ -245,6 +245,8 @@ const SETTING_DEFAULTS: Array<[string, number | boolean | string]> = [
   ['MaxHeaderSize', 16384],
   ['HandshakeTimeout', 30],
   ['MaxHandshakesPerAddress', 0],
+  ['ShutdownTimeout', 0],
+  ['MetricsPort', 0],
   ['UseSSL', ''],
   ['SSLLocalCRLs', ''],
 ];
@@ -451,6 +453,8 @@ describe('compat/ids tables', () => {
         'MaxHandshakesPerAddress',
         'UseSSL',
         'SSLLocalCRLs',
+        'ShutdownTimeout',
+        'MetricsPort',
       ]);
     });
 
