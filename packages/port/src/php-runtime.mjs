@@ -230,6 +230,22 @@ export function $sprintf(format, ...args) {
     i = j;
     const arg = args[argnum ?? next++];
     const intOf = (v) => Math.trunc($num(v));
+    // PHP rounds the exact binary value half to even (2.25 -> "2.2"); toFixed rounds half up.
+    const fixed = (n, digits) => {
+      if (!Number.isFinite(n) || Math.abs(n) >= 1e21) return n.toFixed(digits);
+      const exact = Math.abs(n).toFixed(Math.min(100, digits + 60));
+      const point = exact.indexOf('.');
+      const keep = exact.slice(0, point + 1 + digits).replace(/\.$/, '');
+      const rest = exact.slice(point + 1 + digits);
+      const half = rest[0] === '5' && /^50*$/.test(rest);
+      const lastDigit = Number(keep[keep.length - 1]);
+      let out = keep;
+      if (rest[0] > '5' || (rest[0] === '5' && !half) || (half && lastDigit % 2 === 1)) {
+        const scaled = (BigInt(keep.replace('.', '')) + 1n).toString().padStart(keep.replace('.', '').length, '0');
+        out = digits ? `${scaled.slice(0, scaled.length - digits) || '0'}.${scaled.slice(-digits)}` : scaled;
+      }
+      return (n < 0 || Object.is(n, -0) ? '-' : '') + out;
+    };
     let s;
     switch (spec) {
       case 'd': {
@@ -245,7 +261,7 @@ export function $sprintf(format, ...args) {
       case 'f':
       case 'F': {
         const n = $num(arg);
-        s = (plus && n >= 0 ? '+' : '') + n.toFixed(precision ?? 6);
+        s = (plus && n >= 0 ? '+' : '') + fixed(n, precision ?? 6);
         break;
       }
       case 'e':
@@ -316,6 +332,7 @@ export function $date(format, timestamp = Math.floor(Date.now() / 1000)) {
       case 'd': return two(day);
       case 'D': return days[w].slice(0, 3);
       case 'j': return String(day);
+      case 'S': return day % 10 === 1 && day !== 11 ? 'st' : day % 10 === 2 && day !== 12 ? 'nd' : day % 10 === 3 && day !== 13 ? 'rd' : 'th';
       case 'l': return days[w];
       case 'N': return String(w === 0 ? 7 : w);
       case 'w': return String(w);

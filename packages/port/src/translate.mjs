@@ -112,7 +112,11 @@ class Translator {
     this.importLine = -1;
     const body = this.ast.children;
     // The import goes where the first vendor include was (or at the top); its text is known at the end.
-    if (!body.some((n) => this.isVendorInclude(n))) this.placeImport();
+    if (!body.some((n) => this.isVendorInclude(n))) {
+      // After the script's header comment, as a reader expects an import.
+      if (body[0]) this.flushComments(body[0].loc.start.offset);
+      this.placeImport();
+    }
     this.emitStatements(body, { start: 0, end: this.source.length });
     return { code: this.finish(), report: this.report };
   }
