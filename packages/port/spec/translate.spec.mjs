@@ -82,11 +82,15 @@ describe('port/translate', () => {
   });
 
   describe('bytes and text', () => {
-    it('a binary parameter is read as its bytes, and sent as its Buffer', () => {
+    it('a binary parameter is read as its bytes; Send takes them as a byte string (valid UTF-8 goes as text)', () => {
       const out = code("class S extends IPWorksSSL_WSServer { function fireDataIn($param) { $t = $param['text']; $this->doSend($param['connectionid'], $param['text']); $this->doSendText($param['connectionid'], 'got ' . $t); } }");
       expect(out).to.include("t = param.textb.toString('latin1');");
-      expect(out).to.include('await this.doSend(param.connectionid, param.textb);');
+      expect(out).to.include("await this.doSend(param.connectionid, param.textb.toString('latin1'));");
       expect(out).to.include("await this.doSendText(param.connectionid, $text('got ' + t));");
+    });
+
+    it('SendBytes takes the Buffer of a binary parameter', () => {
+      expect(code("class S extends IPWorksSSL_WSServer { function fireDataIn($param) { $this->DOSENDBYTES($param['connectionid'], $param['text']); } }")).to.include('await this.DOSENDBYTES(param.connectionid, param.textb);');
     });
 
     it('strlen of a binary parameter is its byte count', () => {

@@ -1321,7 +1321,7 @@ class Translator {
       const [res, id, value, index] = args;
       const prop = id.kind === 'number' ? propertiesById.get(Number(id.value)) : undefined;
       this.note(line, 'changed', `${name}(…, ${this.sourceOf(value)}, ${this.sourceOf(index)})`, `per-connection set${prop ? ` of ${prop.name}` : ''} written in the vendor's order (value, index): emitted as (index, value)`);
-      return expr(`${name}(${[res, id, index].map((a) => this.expression(a).code).join(', ')}, ${this.bytesArg(value, prop?.type === 'binary')})`, 'int', P.call);
+      return expr(`${name}(${[res, id, index].map((a) => this.expression(a).code).join(', ')}, ${this.bytesArg(value, prop?.type === 'binary', { buffer: false })})`, 'int', P.call);
     }
     const method = name.startsWith(`${PREFIX}do_`) ? name.slice(`${PREFIX}do_`.length) : null;
     const parts = args.map((a, i) => this.dataArg(method, i - 1, a));
@@ -1331,7 +1331,10 @@ class Translator {
   /** An argument of a send: bytes stay bytes, text goes out as its bytes. */
   dataArg(method, index, node) {
     if (method === 'sendtext' && index === 1) return this.textArg(node);
-    if ((method === 'sendbytes' || method === 'send') && index === 1) return this.bytesArg(node, true);
+    // SendBytes takes the exact bytes (a Buffer where there is one); Send and DataToSend take them as a
+    // byte string, so that the automatic format sends valid UTF-8 as text, as the PHP string did.
+    if (method === 'sendbytes' && index === 1) return this.bytesArg(node, true);
+    if (method === 'send' && index === 1) return this.bytesArg(node, true, { buffer: false });
     return this.expression(node).code;
   }
 
@@ -1344,8 +1347,8 @@ class Translator {
     return `$text(${e.code})`;
   }
 
-  bytesArg(node, binary) {
-    if (binary) {
+  bytesArg(node, binary, { buffer = true } = {}) {
+    if (binary && buffer) {
       const param = this.paramRead(node);
       if (param?.binary) return this.byteValue(node).code;
     }
@@ -1380,7 +1383,7 @@ class Translator {
     }
     const prop = classProperty(name);
     if (prop && lower(name).startsWith('set')) {
-      const parts = args.map((a, i) => (i === args.length - 1 ? this.bytesArg(a, prop.type === 'binary') : this.expression(a).code));
+      const parts = args.map((a, i) => (i === args.length - 1 ? this.bytesArg(a, prop.type === 'binary', { buffer: false }) : this.expression(a).code));
       return expr(`${wrap(owner, P.call)}${dot}${name}(${parts.join(', ')})`, null, P.call);
     }
     const code = `${wrap(owner, P.call)}${dot}${name}(${args.map((a) => this.expression(a).code).join(', ')})`;
