@@ -5,7 +5,7 @@
 // `ws` client, checking what the PHP script would have shown: replies, refusals and log lines.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { formatReport } from '../src/cli.mjs';
@@ -13,8 +13,9 @@ import { translate } from '../src/translate.mjs';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const root = join(import.meta.dirname, '..', '..', '..');
-// Inside the root package, so that `wsserver-compat/compat` resolves by self-reference to dist/.
-const outDir = join(root, 'build', 'port-corpus');
+// Inside the root package, so that `wsserver-compat/compat` resolves by self-reference to dist/; one
+// folder per run, as test-nodes may run the suite on several Node versions at once.
+const outDir = join(root, 'build', `port-corpus-${process.pid}`);
 const tls = join(root, 'spec', 'fixtures', 'tls');
 
 const NAMES = ['echo-object', 'echo-procedural', 'chat-broadcast', 'refuse-by-path', 'tls-from-argv', 'needs-review'];
@@ -100,6 +101,8 @@ describe('port/corpus: legacy scripts, ported and run', function () {
     if (!existsSync(join(root, 'dist', 'compat.mjs'))) throw new Error('dist/ is missing: run `npm run build` (npm test does) before these specs');
     mkdirSync(outDir, { recursive: true });
   });
+
+  after(() => rmSync(outDir, { recursive: true, force: true }));
 
   afterEach(() => {
     for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -176,7 +176,7 @@ describe('port/translate', () => {
 
     it('fgets(STDIN), file_get_contents, file_put_contents, date and time', () => {
       expect(code("$l = fgets(STDIN);\n$d = file_get_contents('a');\nfile_put_contents('b', $d, FILE_APPEND);\necho date('Y', time());")).to.equal(
-        "let l, d;\nl = $fgetsStdin();\nd = $file_get_contents('a');\n$file_put_contents('b', d, 8);\n$echo($date('Y', $time()));",
+        "import * as $fs from 'node:fs'; // for the PHP file functions below\nlet l, d;\nl = $fgetsStdin();\nd = $file_get_contents('a');\n$file_put_contents('b', d, 8);\n$echo($date('Y', $time()));",
       );
     });
 

@@ -6,8 +6,10 @@
 // one char per byte (char code = byte value), the form the compat faces hand out binary data in. Text
 // from outside (a literal with non-ASCII chars, a text property) is turned into its UTF-8 bytes where it
 // enters ($u8), and bytes are written out as they are ($echo, $text, file_put_contents).
-// Each function is self-contained apart from the helpers named in DEPENDS below: they are emitted as
-// source text, so they must not close over anything in this file.
+// Each function is self-contained apart from the helpers named in DEPENDS below and `$fs` (node:fs,
+// imported by the port for the helpers in USES_FS): they are emitted as source text, so they must not
+// close over anything else in this file.
+import * as $fs from 'node:fs';
 
 /** PHP's string conversion: null and false are '', true is '1', floats print with precision 14. */
 export function $str(v) {
@@ -385,18 +387,17 @@ export function $usleep(microseconds) {
 /** The file's bytes, one char per byte; false when it cannot be read, as in PHP. */
 export function $file_get_contents(name) {
   try {
-    return process.getBuiltinModule('node:fs').readFileSync($str(name)).toString('latin1');
+    return $fs.readFileSync($str(name)).toString('latin1');
   } catch {
     return false;
   }
 }
 
 export function $file_put_contents(name, data, flags = 0) {
-  const fs = process.getBuiltinModule('node:fs');
   const bytes = Buffer.from(Array.isArray(data) ? data.map($str).join('') : $str(data), 'latin1');
   try {
-    if (flags & 8) fs.appendFileSync($str(name), bytes); // FILE_APPEND
-    else fs.writeFileSync($str(name), bytes);
+    if (flags & 8) $fs.appendFileSync($str(name), bytes); // FILE_APPEND
+    else $fs.writeFileSync($str(name), bytes);
     return bytes.length;
   } catch {
     return false;
@@ -405,13 +406,12 @@ export function $file_put_contents(name, data, flags = 0) {
 
 /** fgets(STDIN): one line with its newline, or false at the end of input; blocks, as PHP does. */
 export function $fgetsStdin() {
-  const fs = process.getBuiltinModule('node:fs');
   const one = Buffer.alloc(1);
   let line = '';
   for (;;) {
     let n;
     try {
-      n = fs.readSync(0, one, 0, 1, null);
+      n = $fs.readSync(0, one, 0, 1, null);
     } catch (error) {
       if (error.code === 'EAGAIN') continue;
       if (error.code === 'EOF') n = 0;
@@ -422,6 +422,9 @@ export function $fgetsStdin() {
     if (one[0] === 10) return line;
   }
 }
+
+/** The helpers that read or write files: the port imports node:fs as $fs for them. */
+export const USES_FS = ['$file_get_contents', '$file_put_contents', '$fgetsStdin'];
 
 /** Which helpers each helper calls: the translator emits those too. */
 export const DEPENDS = {

@@ -126,6 +126,7 @@ class Translator {
     const head = [];
     const names = [...this.imports].sort();
     if (names.length) head.push(`import { ${names.join(', ')} } from 'wsserver-compat/compat';`);
+    if (runtime.USES_FS.some((name) => this.helpers.has(name))) head.push("import * as $fs from 'node:fs'; // for the PHP file functions below");
     if (this.usesArgv) head.push('const argv = [process.argv[1], ...process.argv.slice(2)]; // PHP: $argv');
     if (this.usesArgc) head.push('const argc = process.argv.length - 1; // PHP: $argc');
     const decl = this.declarations(this.moduleScope);
