@@ -69,6 +69,12 @@ describe('port/translate', () => {
       });
     });
 
+    it('an async handler with out-parameters is reported: it must set them before its first await', () => {
+      const out = port("function open_req($param) { $param['statuscode'] = 404; ipworksssl_wsserver_do_ping(1, $param['connectionid']); return $param; }\nipworksssl_wsserver_register_callback(1, 12, 'open_req');");
+      expect(out.code).to.include('async function open_req(param) {\n  param.statuscode = 404;');
+      expect(out.report.find((r) => r.construct === 'open_req: async').why).to.include('the WebSocketOpenRequest out-parameters are read back when the handler first waits');
+    });
+
     it('register_callback with a function name, array($this, …) and a closure; the handler reads $param', () => {
       const out = code(
         "$r = ipworksssl_wsserver_open();\nfunction d($param) { global $r; ipworksssl_wsserver_do_sendbytes($r, $param['connectionid'], $param['text']); }\nipworksssl_wsserver_register_callback($r, 3, 'd');\nipworksssl_wsserver_register_callback($r, 1, function ($p) { echo $p['connectionid']; });\nclass C { function go() { global $r; ipworksssl_wsserver_register_callback($r, 4, array($this, 'gone')); } function gone($param) { echo $param['description']; } }",

@@ -45,7 +45,7 @@ const isIntLiteral = (n) => n?.kind === 'number' && /^\d+$/.test(n.value);
 export function collectContainerEvidence(body, evidence, { skipVariables = false } = {}) {
   const mark = (key, what) => {
     if (!key || (skipVariables && !key.startsWith('this.'))) return;
-    const e = evidence.get(key) ?? { list: 0, map: 0 };
+    const e = evidence.get(key) ?? { list: 0, listLiteral: 0, map: 0 };
     e[what]++;
     evidence.set(key, e);
   };
