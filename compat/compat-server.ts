@@ -206,8 +206,12 @@ function sendDataNow(_server: WSServer, connection: WSConnection, data: unknown)
 
 /**
  * The engine listener that calls a compat callback: builds the params object and, for events with
- * out-parameters, reads them back once the callback returned (the rest need no second pass). The
- * callback's result is passed on, so that an async handler whose promise rejects is caught by the
+ * out-parameters, reads them back once the callback is done (the rest need no second pass). A callback
+ * that returns a promise (an async callback, one that awaits a do* call) is a held decision: the
+ * out-parameters are read when it resolves — from the value it resolves with, if that is an object,
+ * else from the params object — and the listener returns a promise of that, which the engine waits for
+ * (the handshake held, its deadline running). A rejection, or a throw, refuses. The callback's result is
+ * passed on for the other events too, so that an async handler whose promise rejects is caught by the
  * engine (captureRejections: the Error event, 615) instead of being an unhandled rejection.
  */
 function listenerFor(binding: EventBinding, callback: EventCallback): (event: Record<string, unknown>) => unknown {
@@ -218,7 +222,13 @@ function listenerFor(binding: EventBinding, callback: EventCallback): (event: Re
   return (event) => {
     const params = toParams(event);
     const returned = callback(params);
+    if (isThenable(returned)) return Promise.resolve(returned).then((value) => readBack(binding, event, params, value));
     readBack(binding, event, params, returned);
-    return returned;
+    return undefined;
   };
+}
+
+/** Whether a callback returned a promise (or any thenable); reading `then` may throw, which fails the callback. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WSServer } from '../dist/index.mjs';
+import { METRICS_CONTENT_TYPE, WSServer } from '../dist/index.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -38,7 +38,8 @@ const httpPort = port(option('--http-port', 'HTTP_PORT', wsPort === 0 ? '0' : St
 /** Subprotocols the demo speaks; the first one the client offers wins. */
 const PROTOCOLS = ['echo', 'chat'];
 
-const server = new WSServer({ localHost: host, localPort: wsPort, config: { BufferMessage: true } });
+// ShutdownTimeout: on Ctrl+C or SIGTERM, a client that does not answer the close is cut off after 5 s.
+const server = new WSServer({ localHost: host, localPort: wsPort, config: { BufferMessage: true, ShutdownTimeout: 5 } });
 /** Per-connection counters for the connection list. */
 const stats = new Map();
 
@@ -123,6 +124,10 @@ const http = createServer((req, res) => {
   } else if (req.method === 'GET' && path === '/connections') {
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(JSON.stringify(connectionList()));
+  } else if (req.method === 'GET' && path === '/metrics') {
+    // The server's figures in the Prometheus text format (docs/OPERATIONS.md).
+    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
+    res.end(server.metricsText());
   } else if (req.method === 'GET' && path === '/config') {
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(JSON.stringify({ port: server.localPort, protocols: PROTOCOLS }));

@@ -9,6 +9,9 @@
 export { WSServer, VERSION, type WSServerOptions, type ConnectionIdLike } from './server/ws-server';
 export { WSConnection } from './server/ws-connection';
 export type { QueueFigures } from './server/connection-base';
+export type { TrafficFigures } from './server/server-counters';
+export type { ServerMetrics, ConnectionMetrics, RefusalFigures, FailureFigures, BudgetHitFigures, PhaseName } from './server/metrics';
+export { METRICS_CONTENT_TYPE, type MetricsTextOptions } from './server/metrics-text';
 export { WSServerError } from './server/errors';
 export * from './server/events';
 export { ErrorCode, EventId, PropertyId, MethodId, DataFormat, CertStoreType } from './generated/api';

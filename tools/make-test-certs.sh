@@ -3,6 +3,9 @@
 # Needs the openssl command line tool (Debian/Ubuntu package: openssl). Run from anywhere:
 #   tools/make-test-certs.sh            # writes spec/fixtures/tls/
 #   tools/make-test-certs.sh OUTDIR     # writes elsewhere
+#   tools/make-test-certs.sh --pfx-modes [OUTDIR]
+#                                       # only the PFX files of every encryption mode (OUTDIR/pfx/),
+#                                       # from the server-rsa key and certificates already in OUTDIR
 # Nothing here is secret: every key is for tests only. Certificates are valid for 100 years, except
 # client-expired (already expired when made). Keys are small on purpose: RSA 2048 and P-256.
 #   tools/make-test-certs.sh --crl DIR URL   only the revocation material (below), into DIR
@@ -86,7 +89,10 @@ if [ "${1:-}" = "--crl" ]; then
 fi
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+only_pfx_modes=
+if [ "${1:-}" = --pfx-modes ]; then only_pfx_modes=1; shift; fi
 out="${1:-$root/spec/fixtures/tls}"
+out="$(mkdir -p "$out" && cd "$out" && pwd)"
 password='test-password'
 days=36500
 
@@ -157,6 +163,73 @@ EOF
   fi
 }
 
+# pfx_modes: the server-rsa key, its certificate and the CA in every PFX encryption that Windows, Java
+# keytool and OpenSSL 1.x/3.x write, into $out/pfx/ (spec/tls/pkcs12.modes.spec.ts loads each one and
+# serves wss with it). All use $password except the ones named nopass/emptypass. The RC2/RC4 ones need
+# the openssl tool's legacy provider, the java-* ones keytool; without them those files are left out.
+pfx_modes() {
+  local dir="$out/pfx" made=0
+  mkdir -p "$dir"
+  # p12 NAME [openssl pkcs12 -export options…]
+  p12() {
+    local name="$1"
+    shift
+    if openssl pkcs12 -export -inkey server-rsa.key -in server-rsa.crt -certfile ca.crt -name 'wsserver test' \
+      "$@" -out "$dir/$name" 2>/dev/null; then made=$((made + 1)); else echo "skipped $name (openssl pkcs12 $*)" >&2; fi
+  }
+  local pass=(-passout "pass:$password")
+  # OpenSSL 3 default: PBES2 (PBKDF2 hmacWithSHA256 + AES-256-CBC) for both, HMAC-SHA256 MAC.
+  p12 openssl-aes256.pfx "${pass[@]}"
+  p12 openssl-aes256-sha1mac.pfx "${pass[@]}" -macalg sha1
+  p12 openssl-aes256-sha512mac.pfx "${pass[@]}" -macalg sha512
+  p12 openssl-aes128.pfx "${pass[@]}" -certpbe AES-128-CBC -keypbe AES-128-CBC
+  p12 openssl-aes192-sha384mac.pfx "${pass[@]}" -certpbe AES-192-CBC -keypbe AES-192-CBC -macalg sha384
+  p12 openssl-pbes2-3des-sha224mac.pfx "${pass[@]}" -certpbe DES-EDE3-CBC -keypbe DES-EDE3-CBC -macalg sha224
+  # OpenSSL 1.x default and `-legacy` (also what Windows exports with TripleDES-SHA1): RC2-40 certificates,
+  # 3DES key, HMAC-SHA1 MAC; here with 2000 iterations rather than OpenSSL's 2048.
+  p12 openssl-legacy.pfx "${pass[@]}" -legacy -iter 2000
+  p12 openssl-3des.pfx "${pass[@]}" -certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES -macalg sha1
+  p12 openssl-2des.pfx "${pass[@]}" -certpbe PBE-SHA1-2DES -keypbe PBE-SHA1-2DES -macalg sha1
+  p12 openssl-rc2-40.pfx "${pass[@]}" -legacy -certpbe PBE-SHA1-RC2-40 -keypbe PBE-SHA1-RC2-40
+  p12 openssl-rc2-128.pfx "${pass[@]}" -legacy -certpbe PBE-SHA1-RC2-128 -keypbe PBE-SHA1-RC2-128
+  p12 openssl-rc4-40.pfx "${pass[@]}" -legacy -certpbe PBE-SHA1-RC4-40 -keypbe PBE-SHA1-RC4-40
+  p12 openssl-rc4-128.pfx "${pass[@]}" -legacy -certpbe PBE-SHA1-RC4-128 -keypbe PBE-SHA1-RC4-128
+  # No MAC; certificates unencrypted; no password at all; an empty password.
+  p12 openssl-aes256-nomac.pfx "${pass[@]}" -nomac
+  p12 openssl-legacy-nomac.pfx "${pass[@]}" -legacy -nomac
+  p12 openssl-plain-certs.pfx "${pass[@]}" -certpbe NONE
+  p12 openssl-nopass.pfx -passout pass: -certpbe NONE -keypbe NONE -nomac
+  p12 openssl-emptypass.pfx -passout pass:
+  p12 openssl-emptypass-legacy-nomac.pfx -passout pass: -legacy -nomac
+  # Java keytool, from the OpenSSL 3 file: its defaults (PBES2 AES-256, hmacWithSHA256, 10000 iterations),
+  # its legacy mode (RC2-40 certificates, 3DES key, 50000 iterations, HMAC-SHA1 MAC with 100000) and
+  # the other PBKDF2 PRFs and MAC digests it can be told to use.
+  # jks NAME [keytool -J options…]
+  jks() {
+    local name="$1"
+    shift
+    if command -v keytool >/dev/null && keytool "$@" -importkeystore -noprompt -srckeystore "$dir/openssl-aes256.pfx" \
+      -srcstoretype PKCS12 -srcstorepass "$password" -destkeystore "$dir/$name" -deststoretype PKCS12 \
+      -deststorepass "$password" >/dev/null 2>&1; then made=$((made + 1)); else rm -f "$dir/$name"; echo "skipped $name (keytool)" >&2; fi
+  }
+  rm -f "$dir"/java-*.p12
+  jks java.p12
+  jks java-legacy.p12 -J-Dkeystore.pkcs12.legacy
+  jks java-prf-sha1-sha224.p12 -J-Dkeystore.pkcs12.certProtectionAlgorithm=PBEWithHmacSHA1AndAES_128 \
+    -J-Dkeystore.pkcs12.keyProtectionAlgorithm=PBEWithHmacSHA224AndAES_256 -J-Dkeystore.pkcs12.macAlgorithm=HmacPBESHA224
+  jks java-prf-sha512-sha384.p12 -J-Dkeystore.pkcs12.certProtectionAlgorithm=PBEWithHmacSHA512AndAES_128 \
+    -J-Dkeystore.pkcs12.keyProtectionAlgorithm=PBEWithHmacSHA384AndAES_256 -J-Dkeystore.pkcs12.macAlgorithm=HmacPBESHA512
+  jks java-nomac.p12 -J-Dkeystore.pkcs12.certProtectionAlgorithm=NONE -J-Dkeystore.pkcs12.macAlgorithm=NONE
+  chmod 644 "$dir"/*
+  echo "wrote $made PFX files to $dir"
+}
+
+if [ -n "$only_pfx_modes" ]; then
+  for f in server-rsa.key server-rsa.crt ca.crt; do cp "$out/$f" "$f"; done
+  pfx_modes
+  exit 0
+fi
+
 ca ca '/C=US/O=wsserver-compat tests/CN=Test CA'
 ca other-ca '/C=US/O=Somebody Else/CN=Other CA'
 
@@ -206,4 +279,5 @@ keep=(ca.crt ca.key other-ca.crt
   client-other.key client-other.crt corrupt.pfx mismatched.pem)
 for f in "${keep[@]}"; do cp "$f" "$out/$f"; done
 printf '%s\n' "$password" > "$out/PASSWORD.txt"
+pfx_modes
 echo "wrote ${#keep[@]} files to $out (password: $password)"

@@ -271,8 +271,11 @@ export type ConfigSettingName =
   | 'DeflateClientNoContextTakeover'
   | 'MaxHeaderSize'
   | 'HandshakeTimeout'
+  | 'MaxHandshakesPerAddress'
   | 'UseSSL'
-  | 'SSLLocalCRLs';
+  | 'SSLLocalCRLs'
+  | 'ShutdownTimeout'
+  | 'MetricsPort';
 
 /** Values of WSConnectionDataFormat. */
 export const DataFormat = Object.freeze({
@@ -666,7 +669,7 @@ export const PROPERTIES: readonly PropertyInfo[] = deepFreeze([
     perConnection: true,
     origin: 'reference',
     computed: false,
-    description: 'Seconds an operation on this connection may wait. 0 means asynchronous: sends return at once and fail with 10035 when the outgoing queue is full. A positive value makes sends wait for room, processing events meanwhile, and fail once that many seconds pass without any progress.',
+    description: 'Seconds an operation on this connection may wait. 0 means asynchronous: sends return at once and fail with 10035 when the outgoing queue is full. A positive value makes sends wait for room, processing events meanwhile, and fail once that many seconds pass without any progress. A wait longer than a Node.js timer holds (2147483 s, about 24.8 days) is cut to that.',
   },
   {
     id: 21,
@@ -1088,7 +1091,7 @@ export const EVENTS: readonly EventInfo[] = deepFreeze([
       },
     ],
     php: 'fireConnectionRequest',
-    description: 'A client opened a TCP connection and nothing has been read from it yet. Leaving accept false refuses it.',
+    description: 'A client opened a TCP connection and nothing has been read from it yet. Leaving accept false refuses it; so does a handler that throws. A handler that returns a promise is waited for (within HandshakeTimeout), nothing being read meanwhile, and a rejection refuses.',
   },
   {
     id: 3,
@@ -1375,7 +1378,7 @@ export const EVENTS: readonly EventInfo[] = deepFreeze([
       },
     ],
     php: 'fireSSLClientAuthentication',
-    description: 'A TLS client presented a certificate (only asked for when SSLAuthenticateClients is on). The handler has the last word on accepting it.',
+    description: 'A TLS client presented a certificate (only asked for when SSLAuthenticateClients is on). The handler has the last word on accepting it; a handler that throws, or returns a promise that rejects, refuses. A promise is waited for within the TLS handshake timeout.',
   },
   {
     id: 10,
@@ -1561,7 +1564,7 @@ export const EVENTS: readonly EventInfo[] = deepFreeze([
       },
     ],
     php: 'fireWebSocketOpenRequest',
-    description: "A client's HTTP upgrade request has been read. Doing nothing accepts it; the handler can refuse it with an HTTP status, add response headers and choose a subprotocol.",
+    description: "A client's HTTP upgrade request has been read. Doing nothing accepts it; the handler can refuse it with an HTTP status, add response headers and choose a subprotocol. A handler that throws refuses with 500. A handler that returns a promise is waited for (within HandshakeTimeout), the connection held, and a rejection refuses with 500.",
   },
 ]);
 
@@ -1760,7 +1763,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Seconds of silence allowed while an incoming connection is still in its handshake (a TLS handshake, then the HTTP upgrade request); when they pass without a byte, the client gets 408 and the connection is closed. 0 means no limit. HandshakeTimeout bounds the whole handshake however active the client is.',
+    description: 'Seconds of silence allowed while an incoming connection is still in its handshake (a TLS handshake, then the HTTP upgrade request); when they pass without a byte, the client gets 408 and the connection is closed. 0 means no limit. HandshakeTimeout bounds the whole handshake however active the client is. Values beyond what a Node.js timer holds (2147483 s, about 24.8 days) count as that.',
   },
   {
     name: 'InBufferSize',
@@ -1816,7 +1819,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Milliseconds a connection may be idle before the first TCP keep-alive probe is sent (socket.setKeepAlive(true, KeepAliveTime) on connections accepted after the change); 0 leaves keep-alive off.',
+    description: 'Milliseconds a connection may be idle before the first TCP keep-alive probe is sent (socket.setKeepAlive(true, KeepAliveTime) on connections accepted after the change); 0 leaves keep-alive off. Values above 2147483647 count as that; the operating system may cap the delay lower.',
   },
   {
     name: 'MaxConnections',
@@ -2388,7 +2391,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Longest time, in milliseconds, DoEvents waits for something to happen when no event is queued.',
+    description: 'Longest time, in milliseconds, DoEvents waits for something to happen when no event is queued. Values beyond what a Node.js timer holds (2147483647 ms, about 24.8 days) count as that.',
   },
   {
     name: 'UseFIPSCompliantAPI',
@@ -2597,8 +2600,24 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     readOnly: false,
     computed: false,
     min: 0,
+    max: 2147483,
     defaultSource: 'ours',
-    description: 'Seconds a client has, from the moment it may send its HTTP upgrade request, to complete it, however active it is (a slowloris that trickles bytes is dropped too); it is answered with 408 and the connection closed. 0 means no limit.',
+    description: 'Seconds a client has, from the moment it may send its HTTP upgrade request, to complete it, however active it is (a slowloris that trickles bytes is dropped too); it is answered with 408 and the connection closed. It also bounds the decisions that hold a connection: a ConnectionRequest or WebSocketOpenRequest not decided in that time (a DoEvents loop that stalls, an async handler whose promise does not settle) closes the connection. 0 means no limit; at most 2147483 (about 24.8 days, the longest a Node.js timer holds), above it 608.',
+  },
+  {
+    name: 'MaxHandshakesPerAddress',
+    key: 'maxhandshakesperaddress',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 0,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    max: 100000,
+    defaultSource: 'ours',
+    description: 'How many connections from one remote address may be in their handshake at once (accepted, and not yet past the TLS handshake and the HTTP upgrade: ConnectionRequest, TLS, the upgrade request, WebSocketOpenRequest). A connection beyond it has its TCP connection closed at accept, before anything is read, and the refusal is logged at LogLevel 1; open WebSockets do not count. It keeps a few clients that open idle sockets from holding every MaxConnections slot. 0 (the default) means no limit; clients behind one NAT or proxy share an address, so set it with that in mind.',
   },
   {
     name: 'UseSSL',
@@ -2630,6 +2649,35 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     defaultSource: 'ours',
     description: "CRLs the server holds itself, for SSLCheckCRL: PEM CRL blocks (-----BEGIN X509 CRL-----), or a semicolon-separated list of files each holding PEM CRLs or one DER CRL. Read at StartListening (608 when a file cannot be read or is not a CRL). A current CRL here from the certificate's issuer is used instead of fetching the certificate's distribution points.",
+  },
+  {
+    name: 'ShutdownTimeout',
+    key: 'shutdowntimeout',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 0,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    defaultSource: 'ours',
+    description: "Seconds Shutdown waits for its closes to complete; then the connections still there are destroyed (Disconnected reports 1006 unless a close code was settled) and Shutdown returns. Without it a close waits for the client's reply (WaitForCloseResponse) up to the connection's Timeout, else 5 s. 0 means no deadline.",
+  },
+  {
+    name: 'MetricsPort',
+    key: 'metricsport',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 0,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    max: 65535,
+    defaultSource: 'ours',
+    description: "A loopback port (127.0.0.1) on which the server's metrics are served in the Prometheus text format at GET /metrics while it listens (the same text as metricsText()). Read at StartListening; a port that cannot be bound fails it with the socket error. 0 means not served.",
   },
 ]);
 
@@ -3620,6 +3668,9 @@ export class ConfigValues {
   DeflateClientNoContextTakeover: boolean = false;
   MaxHeaderSize: number = 16384;
   HandshakeTimeout: number = 30;
+  MaxHandshakesPerAddress: number = 0;
   UseSSL: string = '';
   SSLLocalCRLs: string = '';
+  ShutdownTimeout: number = 0;
+  MetricsPort: number = 0;
 }

@@ -41,7 +41,7 @@ const KEY_SYNTAX = /^[A-Za-z0-9+/]{22}==$/;
 /**
  * Checks a client's opening handshake against RFC 6455 §4.2.1.
  * @throws HandshakeError with one of: 405 'WSS_ERR_METHOD' (with `Allow: GET`); 400
- *   'WSS_ERR_HTTP_VERSION', 'WSS_ERR_NO_HOST', 'WSS_ERR_UPGRADE', 'WSS_ERR_CONNECTION', 'WSS_ERR_KEY',
+ *   'WSS_ERR_HTTP_VERSION', 'WSS_ERR_BODY', 'WSS_ERR_NO_HOST', 'WSS_ERR_UPGRADE', 'WSS_ERR_CONNECTION', 'WSS_ERR_KEY',
  *   'WSS_ERR_BAD_EXTENSIONS', 'WSS_ERR_BAD_SUBPROTOCOLS'; 426 'WSS_ERR_VERSION' (with
  *   `Sec-WebSocket-Version: 13`).
  */
@@ -52,6 +52,18 @@ export function validateUpgradeRequest(request: HttpRequest): UpgradeRequest {
   }
   if (request.versionMajor < 1 || (request.versionMajor === 1 && request.versionMinor < 1)) {
     throw new HandshakeError(400, 'WSS_ERR_HTTP_VERSION', `HTTP/${request.httpVersion} is older than HTTP/1.1`);
+  }
+
+  // The upgrade request is a GET with no body: whatever follows its head is WebSocket frames. A body
+  // announced all the same (RFC 7230 §3.3: Content-Length or Transfer-Encoding) would be read as frames
+  // — or, by a proxy in front of us, as a body, so that the two disagree on where the frames begin.
+  const contentLength = request.get('content-length');
+  if (request.get('transfer-encoding') !== undefined || (contentLength !== undefined && !/^0+$/.test(contentLength))) {
+    throw new HandshakeError(
+      400,
+      'WSS_ERR_BODY',
+      contentLength !== undefined && request.get('transfer-encoding') === undefined ? `the request has a body (Content-Length ${contentLength})` : 'the request has a body (Transfer-Encoding)',
+    );
   }
 
   // Point 2: "A |Host| header field containing the server's authority." RFC 7230 §5.4 adds: "A

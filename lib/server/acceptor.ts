@@ -1,7 +1,8 @@
 /**
  * Listening and accepting: the listening socket (plain, with TLS run per connection by lib/tls), the
- * MaxConnections limit, the connection's socket options, and ConnectionRequest — the client lists
- * (AllowedClients / BlockedClients) and the application's decision — before anything is read.
+ * MaxConnections and MaxHandshakesPerAddress limits, the connection's socket options, and
+ * ConnectionRequest — the client lists (AllowedClients / BlockedClients) and the application's
+ * decision, which may take its time (async) within HandshakeTimeout — before anything is read.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { TlsLayer } from '../tls/tls-layer';
@@ -9,7 +10,10 @@ import { defaultAccept, parseClientList, type ClientList } from './client-filter
 import type { EngineContext } from './engine-context';
 import { toServerError } from './errors';
 import type { ConnectionRequestEvent } from './events';
+import { Phase } from './connection-base';
+import { HandshakeCount } from './handshake-limit';
 import type { ConnectionRegistry } from './registry';
+import { secondsToTimer, timerDelay } from './timer-limit';
 import { WSConnection } from './ws-connection';
 
 export interface ListenOptions {
@@ -27,6 +31,8 @@ export class Acceptor {
   boundPort = 0;
   allowed: ClientList = parseClientList('');
   blocked: ClientList = parseClientList('');
+  /** Connections per remote address still in their handshake (MaxHandshakesPerAddress). */
+  readonly handshaking = new HandshakeCount();
 
   constructor(
     private readonly engine: EngineContext,
@@ -83,14 +89,29 @@ export class Acceptor {
       const address = socket.remoteAddress ?? '';
       socket.on('error', () => undefined);
       socket.destroy();
+      this.engine.metrics.refusedMaxConnections++;
       logger.log(0, 1, `Connection from ${address} refused: MaxConnections (${values.MaxConnections}) reached.`, 'Error');
+      return;
+    }
+    const perAddress = values.MaxHandshakesPerAddress;
+    const address = perAddress > 0 ? (socket.remoteAddress ?? '') : '';
+    if (perAddress > 0 && this.handshaking.count(address) >= perAddress) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+      logger.log(0, 1, `Connection from ${address} refused: MaxHandshakesPerAddress (${perAddress}) connections from it are in their handshake.`, 'Error');
       return;
     }
     const id = this.registry.nextId();
     const connection = new WSConnection(this.engine, socket, id);
     this.registry.add(connection);
+    if (perAddress > 0) {
+      const count = this.handshaking;
+      count.add(address, connection);
+      socket.once('close', () => count.remove(address, connection));
+    }
     if (values.TcpNoDelay) socket.setNoDelay(true);
-    if (values.KeepAliveTime > 0) socket.setKeepAlive(true, values.KeepAliveTime);
+    // Node hands the delay on in whole seconds through a 32-bit integer: clamped, it cannot wrap.
+    if (values.KeepAliveTime > 0) socket.setKeepAlive(true, timerDelay(values.KeepAliveTime));
     if (logger.logs(1)) logger.log(id, 1, `Connection request from ${connection.remoteHost}:${connection.remotePort}.`, 'Info');
     // The address is read only when something looks at it: the client lists, a listener, the log.
     const filtered = this.allowed.entries.length > 0 || this.blocked.entries.length > 0;
@@ -103,14 +124,23 @@ export class Acceptor {
       port: connection.remotePort,
       accept: defaultAccept(connection.remoteHost, this.allowed, this.blocked),
     };
-    dispatcher.dispatchHeld('ConnectionRequest', event, () => {
-      if (event.accept) {
+    // Held until decided — an async handler until its promise settles, within HandshakeTimeout.
+    let decided = false;
+    let deadline: NodeJS.Timeout | null = null;
+    dispatcher.dispatchHeld('ConnectionRequest', event, (refused) => {
+      decided = true;
+      if (deadline) clearTimeout(deadline);
+      // Closed meanwhile (the deadline, the client, a shutdown): nothing is left to decide.
+      if (connection.stage !== Phase.Requested) return;
+      if (!refused && event.accept) {
         this.admit(connection);
       } else {
-        if (logger.logs(1)) logger.log(id, 1, `Connection from ${connection.remoteHost} refused.`, 'Info');
+        if (logger.logs(1)) logger.log(id, 1, `Connection from ${connection.remoteHost} refused${refused ? ': the ConnectionRequest handler failed' : ''}.`, refused ? 'Error' : 'Info');
         connection.refuse();
       }
     });
+    const seconds = values.HandshakeTimeout;
+    if (!decided && seconds > 0) deadline = setTimeout(undecided, secondsToTimer(seconds), connection);
   }
 
   /** Admitted: the upgrade request is read, after the TLS handshake when TLS is on. */
@@ -120,4 +150,11 @@ export class Acceptor {
     connection.admitForTls();
     tls.begin(connection, () => connection.beginHandshake());
   }
+}
+
+/** ConnectionRequest was not decided within HandshakeTimeout (a DoEvents loop that stalls, a promise that never settles). */
+function undecided(connection: WSConnection): void {
+  if (connection.stage !== Phase.Requested) return;
+  connection.engine.logger.log(connection.connectionId, 1, 'Connection refused: ConnectionRequest was not decided within HandshakeTimeout.', 'Error');
+  connection.refuse();
 }

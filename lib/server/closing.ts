@@ -8,8 +8,10 @@ import { CloseCode } from '../protocol/constants';
 import type { ProtocolError } from '../protocol/errors';
 import { ErrorCode, errorMessage } from '../generated/api';
 import { Phase, type ConnectionBase } from './connection-base';
+import { goneAs } from './metrics';
 import { ReadHold } from './read-gate';
 import { rejectWaiters } from './send-policy';
+import { secondsToTimer } from './timer-limit';
 
 /**
  * A close we start: close frame with `code`/`reason`; with `waitForReply` the TCP connection ends when
@@ -29,7 +31,7 @@ export function close(connection: ConnectionBase, code: number, reason: string, 
     if (logger.logs(1)) logger.log(connection.connectionId, 1, `Closing (${code}${reason ? ` ${reason}` : ''}).`, 'Info');
     if (waitForReply) {
       connection.flush();
-      connection.driver.lingerFor(waitSeconds * 1000);
+      connection.driver.lingerFor(secondsToTimer(waitSeconds));
     } else {
       connection.driver.endAfterOutput();
       connection.flush();
@@ -64,6 +66,7 @@ export function protocolFailed(connection: ConnectionBase, error: ProtocolError)
   const id = connection.connectionId;
   connection.driver.gate.hold(ReadHold.Ended);
   logger.log(id, 1, `Protocol error: ${error.message} (close ${error.closeCode}).`, 'Error');
+  connection.engine.metrics.protocolFailed(error.closeCode);
   dispatcher.reportError(id, ErrorCode.ProtocolViolation, `${errorMessage(ErrorCode.ProtocolViolation)} ${error.message} (${error.code}, close ${error.closeCode}).`);
   // Queued events of this connection fire (and may be answered) before the close frame goes out.
   dispatcher.dispatchAction(() => failNow(connection, error));
@@ -106,10 +109,12 @@ export function socketClosed(connection: ConnectionBase): void {
   if (connection.core) {
     const statusCode = extra ? extra.closeCode : CloseCode.Abnormal;
     const description = extra ? extra.closeReason : '';
+    connection.engine.metrics.connectionGone(connection, goneAs(connection, wasStage), statusCode);
     if (logger.logs(1)) logger.log(id, 1, `Disconnected (${statusCode}).`, 'Info');
     dispatcher.dispatchEvent('Disconnected', { connectionId: id, statusCode, description });
-  } else if (wasStage !== Phase.Closed) {
-    logger.log(id, 1, 'Connection closed during the handshake.', 'Info');
+  } else {
+    connection.engine.metrics.connectionGone(connection, goneAs(connection, wasStage), 0);
+    if (wasStage !== Phase.Closed) logger.log(id, 1, 'Connection closed during the handshake.', 'Info');
   }
   extra?.resolveClosed?.();
 }
@@ -123,6 +128,7 @@ export function outputOverflowed(connection: ConnectionBase, queued: number): vo
   const logger = connection.engine.logger;
   const cap = connection.engine.settings.values.MaxQueuedOutput;
   connection.setCloseStatus(CloseCode.PolicyViolation, 'Output budget exceeded');
+  connection.engine.metrics.outputOverflows++;
   logger.log(connection.connectionId, 1, `Dropped: ${queued} bytes wait for a client that does not read (MaxQueuedOutput ${cap}).`, 'Error');
   connection.driver.gate.hold(ReadHold.Ended);
   connection.destroy();
@@ -131,6 +137,7 @@ export function outputOverflowed(connection: ConnectionBase, queued: number): vo
 /** A socket error: logged; the close that follows reports the end. */
 export function socketFailed(connection: ConnectionBase, error: Error): void {
   const code = socketErrorCode(error);
+  connection.engine.metrics.socketErrors++;
   connection.engine.logger.log(connection.connectionId, 1, `Socket error${code ? ` ${code}` : ''}: ${error.message}`, 'Error');
 }
 

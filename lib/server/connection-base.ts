@@ -107,6 +107,14 @@ export abstract class ConnectionBase implements ConnectionHandler, SocketOwner, 
   inBufferSize: number;
   /** @internal OutBufferSize as it was when the connection was accepted (see inBufferSize). */
   outBufferSize: number;
+  /** @internal Traffic of text and binary messages, payload bytes (see metrics.ts). */
+  messagesIn = 0;
+  /** @internal */
+  messagesOut = 0;
+  /** @internal */
+  bytesIn = 0;
+  /** @internal */
+  bytesOut = 0;
 
   constructor(engine: EngineContext, socket: Socket, connectionId: number) {
     this.engine = engine;
@@ -117,6 +125,7 @@ export abstract class ConnectionBase implements ConnectionHandler, SocketOwner, 
     this.inBufferSize = values.InBufferSize;
     this.outBufferSize = values.OutBufferSize;
     this.driver = new SocketDriver(this, socket, engine.flusher, engine.logger);
+    engine.metrics.accepted++;
   }
 
   /**
@@ -182,6 +191,11 @@ export abstract class ConnectionBase implements ConnectionHandler, SocketOwner, 
   /** SocketOwner: MaxQueuedOutput, read when it matters (0: no limit). */
   get outputCap(): number {
     return this.engine.settings.values.MaxQueuedOutput;
+  }
+
+  /** SocketOwner: the output budget stopped reading (counted for metrics). */
+  outputHeld(): void {
+    this.engine.metrics.outputHolds++;
   }
 
   /** SocketOwner: output waits in the core behind a compression, so our FIN must too. */

@@ -1,17 +1,21 @@
 /**
  * How events reach the application (../shared/API-CONTRACT.md, "Dispatch"). With ProcessIdleEvents=true
  * they fire as they occur; with false they are queued and fire only from DoEvents. Events with
- * out-parameters hold their connection until they have fired (`after` reads them); engine steps that
- * must keep their place among queued events (failing a connection) are queued as actions. A listener
- * that throws — or, for an async listener, rejects — is reported through the Error event, never
- * through the listener that failed.
+ * out-parameters hold their connection until they have fired and their handlers are done (`decided`
+ * reads them): an async handler keeps the connection held until its promise settles, and a handler
+ * that throws or rejects refuses (fail closed). Engine steps that must keep their place among queued
+ * events (failing a connection) are queued as actions. A listener that throws — or, for an async
+ * listener, rejects — whatever it throws, is reported through the Error event, never through the
+ * listener that failed.
  */
 import type { EventEmitter } from 'node:events';
 import { ErrorCode } from '../generated/api';
+import { describeThrown } from './errors';
 import { EventQueue } from './event-queue';
 import type { DataInEvent, WSServerEventName, WSServerEvents } from './events';
 import type { FlushScheduler } from './flush-scheduler';
 import type { Settings } from './settings';
+import { timerDelay } from './timer-limit';
 
 /**
  * A connection's account of the events queued for DoEvents on its behalf (its backlog; see
@@ -35,6 +39,14 @@ export type BacklogLookup = (connectionId: number) => BacklogOwner | null | unde
 const NO_OWNER: BacklogLookup = () => null;
 
 const RESOLVED = Promise.resolve();
+
+/**
+ * What happens once an event with out-parameters has been decided. `refused` is true when one of its
+ * handlers threw, or the promise an async handler returned rejected: a decision that cannot be known
+ * refuses. Otherwise the out-parameters are read; should reading them throw (a value set there that
+ * cannot be converted), `decided(true)` follows.
+ */
+export type HeldDecision = (refused: boolean) => void;
 
 export class Dispatcher {
   private readonly queue = new EventQueue();
@@ -78,17 +90,63 @@ export class Dispatcher {
   }
 
   /**
-   * Fires (or queues) an event with out-parameters; `after` runs once it fired and reads them. With no
-   * listener there is nothing to decide: `after` runs at once, in DoEvents mode too.
+   * Fires (or queues) an event with out-parameters; `decided` runs once it has been decided (see
+   * fireHeld). With no listener there is nothing to decide: `decided(false)` runs at once, in DoEvents
+   * mode too.
    */
-  dispatchHeld<K extends WSServerEventName>(name: K, event: WSServerEvents[K], after: () => void): void {
-    if (this.emitter.listenerCount(name) === 0) return after();
-    if (this.immediate) {
-      this.fire(name, event);
-      after();
-    } else {
-      this.queue.push(new QueuedFire(this, name, event, after, this.charge(event)));
+  dispatchHeld<K extends WSServerEventName>(name: K, event: WSServerEvents[K], decided: HeldDecision): void {
+    if (this.emitter.listenerCount(name) === 0) return decided(false);
+    if (this.immediate) this.fireHeld(name, event, decided);
+    else this.queue.push(new QueuedFire(this, name, event, decided, this.charge(event)));
+  }
+
+  /**
+   * Fires an event with out-parameters. Listeners are called as emit() calls them, but what they return
+   * counts: a promise (any thenable) holds the decision until it settles, so an async handler may await
+   * before it sets the out-parameters. `decided` runs when every listener has returned and every such
+   * promise has resolved; the first listener that throws ends the firing (as emit does) and refuses at
+   * once, and a rejection refuses once all have settled. Each failure is reported (Error 615).
+   */
+  fireHeld(name: WSServerEventName, event: unknown, decided: HeldDecision): void {
+    let pending: Array<Promise<boolean>> | null = null;
+    let refused = false;
+    for (const listener of this.emitter.rawListeners(name)) {
+      try {
+        const settling = settlingOf((listener as (event: unknown) => unknown).call(this.emitter, event));
+        if (settling) (pending ??= []).push(settling.then(succeeded, (error: unknown) => this.heldFailed(name, event, error)));
+      } catch (error) {
+        this.handlerFailed(name, event, error);
+        refused = true;
+        break;
+      }
     }
+    if (pending === null || refused) {
+      // The promises still pending are watched all the same: each rejection is reported, none is unhandled.
+      this.conclude(name, event, decided, refused);
+      return;
+    }
+    Promise.all(pending)
+      .then((outcomes) => this.conclude(name, event, decided, outcomes.includes(false)))
+      // conclude() only throws for a bug of ours; it is reported rather than left an unhandled rejection.
+      .then(undefined, (error: unknown) => this.handlerFailed(name, event, error));
+  }
+
+  private heldFailed(name: WSServerEventName, event: unknown, error: unknown): false {
+    this.handlerFailed(name, event, error);
+    return false;
+  }
+
+  /** Runs `decided`; out-parameters that cannot be read refuse as a throwing handler does. */
+  private conclude(name: WSServerEventName, event: unknown, decided: HeldDecision, refused: boolean): void {
+    if (!refused) {
+      try {
+        decided(false);
+        return;
+      } catch (error) {
+        this.handlerFailed(name, event, error);
+      }
+    }
+    decided(true);
   }
 
   /** An engine step that must keep its place among the queued events (e.g. failing a connection). */
@@ -123,7 +181,7 @@ export class Dispatcher {
   /** A listener of `name` threw `error` (or its promise rejected with it). */
   handlerFailed(name: string, event: unknown, error: unknown): void {
     const id = typeof event === 'object' && event !== null ? ((event as { connectionId?: number }).connectionId ?? 0) : 0;
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = describeThrown(error);
     // A Log handler that throws must not be told about it through Log again. (The Log event is built
     // here rather than through Logger, which sits above the dispatcher and uses it.)
     if (name !== 'Log' && this.settings.values.LogLevel >= 1) {
@@ -137,7 +195,7 @@ export class Dispatcher {
    * something queued it fires at once and returns a settled promise (no promise is made per call).
    */
   doEvents(): Promise<void> {
-    if (this.queue.length === 0) return this.queue.wait(this.settings.values.SelectWaitMillis).then(this.drainAfterWait);
+    if (this.queue.length === 0) return this.queue.wait(timerDelay(this.settings.values.SelectWaitMillis)).then(this.drainAfterWait);
     try {
       this.drain();
     } catch (error) {
@@ -184,13 +242,27 @@ class QueuedFire {
     private readonly dispatcher: Dispatcher,
     private readonly name: WSServerEventName,
     private readonly event: unknown,
-    private readonly after: (() => void) | null,
+    private readonly decided: HeldDecision | null,
     private readonly owner: BacklogOwner | null,
   ) {}
 
   fire(): void {
     this.owner?.eventFired(EVENT_COST);
-    this.dispatcher.fire(this.name, this.event);
-    this.after?.();
+    if (this.decided) this.dispatcher.fireHeld(this.name, this.event, this.decided);
+    else this.dispatcher.fire(this.name, this.event);
   }
+}
+
+const succeeded = (): true => true;
+
+/**
+ * The promise to wait for when a listener returned a thenable, else null. Reading `then` may throw
+ * (a getter, a Proxy): that is the listener failing, and the caller treats it so.
+ */
+function settlingOf(returned: unknown): Promise<unknown> | null {
+  if (returned === null || (typeof returned !== 'object' && typeof returned !== 'function')) return null;
+  const then = (returned as { then?: unknown }).then;
+  if (typeof then !== 'function') return null;
+  // A thenable's then() may throw or call back more than once: a promise built on it settles once.
+  return new Promise((resolve, reject) => then.call(returned, resolve, reject));
 }

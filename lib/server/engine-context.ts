@@ -5,6 +5,7 @@
 import type { Dispatcher } from './dispatcher';
 import type { FlushScheduler } from './flush-scheduler';
 import type { Logger } from './logger';
+import type { ServerCounters } from './server-counters';
 import type { ReadTurns } from './read-clock';
 import type { Settings } from './settings';
 
@@ -14,6 +15,8 @@ export interface EngineContext {
   readonly logger: Logger;
   readonly flusher: FlushScheduler;
   readonly turns: ReadTurns;
+  /** What the server counts for operators (metrics.ts). */
+  readonly metrics: ServerCounters;
   /** DefaultTimeout: the Timeout a new connection starts with. */
   readonly defaultTimeout: number;
   /** A connection's socket closed: it leaves the registry. */

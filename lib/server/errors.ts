@@ -24,6 +24,28 @@ export function toServerError(error: unknown, fallback: number = ErrorCode.Inval
   if (error instanceof WSServerError) return error;
   const code = socketErrorCode(error);
   if (code !== undefined) return new WSServerError(code);
-  const detail = error instanceof Error ? error.message : String(error);
-  return new WSServerError(fallback, `${errorMessage(fallback)} ${detail}`.trim());
+  return new WSServerError(fallback, `${errorMessage(fallback)} ${describeThrown(error)}`.trim());
+}
+
+/**
+ * Anything thrown, as text: an Error's message, else the value as a string. It never throws itself: a
+ * handler may throw what has no string form (Object.create(null), an object whose toString throws, a
+ * revoked Proxy), and that is named by its kind instead.
+ */
+export function describeThrown(value: unknown): string {
+  try {
+    if (value instanceof Error && typeof value.message === 'string') return value.message;
+  } catch {
+    // A Proxy whose traps throw: try the other ways.
+  }
+  try {
+    return String(value);
+  } catch {
+    // No string form.
+  }
+  try {
+    return Object.prototype.toString.call(value);
+  } catch {
+    return `[${typeof value}]`;
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * The opening of a connection, in the order it happens (RFC 6455 §4.2): admitted by ConnectionRequest,
  * the upgrade request read under its deadlines (HandshakeTimeout, DefaultConnectionTimeout), held while
- * WebSocketOpenRequest decides, then answered — 101 and the protocol core, or an HTTP error. The
- * request parsing and the answers themselves are in opening-handshake.ts; this module drives them.
+ * WebSocketOpenRequest decides (the deadlines still running: an async handler has until then), then
+ * answered — 101 and the protocol core, or an HTTP error; 500 when the handler failed (fail closed).
+ * The request parsing and the answers themselves are in opening-handshake.ts; this module drives them.
  */
 import { ErrorCode, errorMessage } from '../generated/api';
 import { HandshakeError } from '../protocol/errors';
@@ -13,6 +14,8 @@ import type { WebSocketOpenRequestEvent } from './events';
 import { OpeningHandshake, acceptResponse, agree, openRequestEvent, rejectResponse } from './opening-handshake';
 import { ReadHold } from './read-gate';
 import { receive } from './reading';
+import { describeThrown } from './errors';
+import { secondsToTimer } from './timer-limit';
 
 /** ConnectionRequest (and TLS) let the connection go on: read the upgrade request. */
 export function beginHandshake(connection: ConnectionBase): void {
@@ -23,10 +26,10 @@ export function beginHandshake(connection: ConnectionBase): void {
   connection.handshake = handshake;
   const deadline = values.HandshakeTimeout;
   // Slowloris: a client that sends half a request and waits is dropped at the deadline.
-  if (deadline > 0) handshake.timer = setTimeout(handshakeTimeout, deadline * 1000, connection);
+  if (deadline > 0) handshake.timer = setTimeout(handshakeTimeout, secondsToTimer(deadline), connection);
   const idle = values.DefaultConnectionTimeout;
   if (idle > 0) {
-    connection.driver.setIdleTimeout(idle * 1000);
+    connection.driver.setIdleTimeout(secondsToTimer(idle));
     handshake.idleTimeout = true;
   }
   const gate = connection.driver.gate;
@@ -77,7 +80,8 @@ export function receiveHandshake(connection: ConnectionBase, chunk: Buffer): voi
     rejectHandshake(connection, error.httpStatus, error.headers.map(([n, v]) => [n, v]));
     return;
   }
-  handshake.clearTimer();
+  // HandshakeTimeout keeps running while WebSocketOpenRequest decides: an async handler that never
+  // settles must not hold the connection for ever.
   connection.driver.gate.hold(ReadHold.Handshake);
   connection.stage = Phase.Opening;
   const event = openRequestEvent(id, upgrade);
@@ -88,8 +92,15 @@ export function receiveHandshake(connection: ConnectionBase, chunk: Buffer): voi
   connection.subProtocols = event.subProtocols;
   if (logger.logs(1)) logger.log(id, 1, `GET ${upgrade.uri} HTTP/${upgrade.request.httpVersion}`, 'Info');
   logger.logHeaders(id, upgrade.request.headers);
-  // The handshake stays held until the event has fired: its out-parameters decide.
-  dispatcher.dispatchHeld('WebSocketOpenRequest', event, () => completeHandshake(connection, event));
+  // The handshake stays held until the event has been decided: its out-parameters decide.
+  dispatcher.dispatchHeld('WebSocketOpenRequest', event, (refused) => (refused ? refuseOpening(connection) : completeHandshake(connection, event)));
+}
+
+/** The WebSocketOpenRequest handler failed: nothing it set can be trusted, so the upgrade is refused. */
+function refuseOpening(connection: ConnectionBase): void {
+  if (connection.stage !== Phase.Opening) return;
+  connection.engine.logger.log(connection.connectionId, 1, 'Handshake refused (500): the WebSocketOpenRequest handler failed.', 'Error');
+  rejectHandshake(connection, 500, []);
 }
 
 /** WebSocketOpenRequest has fired: 101 and the protocol core, or the status it chose. */
@@ -98,10 +109,12 @@ function completeHandshake(connection: ConnectionBase, event: WebSocketOpenReque
   const { settings, logger, dispatcher } = connection.engine;
   const id = connection.connectionId;
   const handshake = connection.handshake!;
-  const upgrade = handshake.upgrade!;
-  handshake.upgrade = null;
+  // Read first: a value that cannot be converted throws here, before anything is made, and the
+  // dispatcher then refuses (refuseOpening).
   const status = Number(event.statusCode);
+  const upgrade = handshake.upgrade!;
   if (status !== 101) {
+    handshake.upgrade = null;
     if (logger.logs(1)) logger.log(id, 1, `Handshake rejected by the application with status ${status}.`, 'Info');
     rejectHandshake(connection, Number.isInteger(status) && status >= 200 && status <= 999 ? status : 500, event.responseHeaders);
     return;
@@ -120,6 +133,8 @@ function completeHandshake(connection: ConnectionBase, event: WebSocketOpenReque
       clientNoContextTakeover: values.DeflateClientNoContextTakeover,
     },
   });
+  handshake.upgrade = null;
+  handshake.clearTimer();
   const deflate = agreement.deflate;
   connection.extensions = agreement.extensions;
   connection.protocol = agreement.protocol;
@@ -128,7 +143,7 @@ function completeHandshake(connection: ConnectionBase, event: WebSocketOpenReque
     response = acceptResponse(upgrade, agreement, event.responseHeaders);
   } catch (error) {
     deflate?.close();
-    dispatcher.reportError(id, ErrorCode.InvalidArgument, `Bad response headers: ${(error as Error).message}`);
+    dispatcher.reportError(id, ErrorCode.InvalidArgument, `Bad response headers: ${describeThrown(error)}`);
     rejectHandshake(connection, 500, []);
     return;
   }
@@ -161,6 +176,7 @@ function completeHandshake(connection: ConnectionBase, event: WebSocketOpenReque
 
 /** Answers the handshake with an HTTP error and closes. */
 export function rejectHandshake(connection: ConnectionBase, status: number, headers: string | Array<[string, string]>): void {
+  connection.engine.metrics.handshakeRefused(status);
   connection.handshake?.clearTimer();
   connection.handshake = null;
   connection.stage = Phase.Closed;

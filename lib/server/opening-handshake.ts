@@ -108,6 +108,9 @@ export function agree(
   event: WebSocketOpenRequestEvent,
   options: { enableDeflate: boolean; maxMessageSize: number; deflate: DeflateOptions },
 ): Agreement {
+  // The application's value first: should it not convert, nothing (no zlib context) has been made yet.
+  const selected = String(event.subProtocols ?? '').trim();
+  const protocol = upgrade.subprotocols.includes(selected) ? selected : '';
   let deflate: PerMessageDeflate | null = null;
   let extensions = '';
   if (options.enableDeflate && upgrade.extensionOffers.length > 0) {
@@ -123,8 +126,6 @@ export function agree(
       extensions = agreed.response;
     }
   }
-  const selected = String(event.subProtocols ?? '').trim();
-  const protocol = upgrade.subprotocols.includes(selected) ? selected : '';
   return { deflate, extensions, protocol };
 }
 

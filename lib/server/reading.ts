@@ -72,6 +72,7 @@ export function eventQueued(connection: ConnectionBase, cost: number): void {
   if (gate.isHeld(ReadHold.Backlog)) return;
   if (connection.queuedInput > backlogBytes(connection) || connection.queuedEvents > backlogEvents(connection)) {
     gate.hold(ReadHold.Backlog);
+    connection.engine.metrics.backlogHolds++;
     connection.core?.suspend();
   }
 }

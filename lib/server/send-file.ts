@@ -7,6 +7,7 @@ import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { Opcode } from '../protocol/constants';
 import { ErrorCode } from '../generated/api';
 import { WSServerError } from './errors';
+import { countSent } from './metrics';
 import { waitForRoom } from './send-wait';
 import type { ConnectionBase } from './connection-base';
 import type { FileSendState } from './connection-extras';
@@ -61,6 +62,7 @@ export async function sendFile(connection: ConnectionBase, path: string): Promis
       // A file that shrank while being sent ends where its data ends.
       const last = bytesRead === 0 || sent >= size;
       core.sendPart(Opcode.Binary, chunk.subarray(0, bytesRead), last);
+      countSent(connection, bytesRead, last);
       connection.flush();
       if (last) return;
     }
@@ -84,6 +86,7 @@ function endOpenMessage(connection: ConnectionBase): void {
   const core = connection.protocolCore;
   if (!core.sendingParts) return;
   core.sendPart(core.partsOpcode, EMPTY, true);
+  countSent(connection, 0, true);
   connection.flush();
 }
 

@@ -10,7 +10,9 @@ import { Opcode } from '../protocol/constants';
 import { Phase, type ConnectionBase } from './connection-base';
 import type { ConnectionExtras } from './connection-extras';
 import { WSServerError, toServerError } from './errors';
+import { countSent } from './metrics';
 import { drainedNow, interruptible, onDrained, waitForRoom } from './send-wait';
+import { secondsToTimer } from './timer-limit';
 
 const RESOLVED = Promise.resolve();
 
@@ -151,12 +153,14 @@ function enqueueMessage(connection: ConnectionBase, opcode: number, data: Buffer
     }
     extra.messageRemaining -= data.length;
     core.sendPart(opcode, data, extra.messageRemaining === 0);
+    countSent(connection, data.length, extra.messageRemaining === 0);
     return;
   }
   if (core.sendingParts) {
     throw new WSServerError(ErrorCode.InvalidArgument, 'Invalid argument. A message sent in parts (MessageLength) is still unfinished.');
   }
   core.send(opcode, data);
+  countSent(connection, data.length, true);
 }
 
 // ─── ReadyToSend ──────────────────────────────────────────────────────────────────────────────
@@ -231,7 +235,7 @@ export async function ping(connection: ConnectionBase): Promise<void> {
   const key = payload.toString('hex');
   let timer: NodeJS.Timeout | undefined;
   const pong = new Promise<void>((resolve, reject) => {
-    timer = setTimeout(reject, seconds * 1000, new WSServerError(ErrorCode.Timeout));
+    timer = setTimeout(reject, secondsToTimer(seconds), new WSServerError(ErrorCode.Timeout));
     (extra.pings ??= new Map()).set(key, { resolve, reject });
   });
   try {

@@ -30,6 +30,8 @@ export interface SocketOwner {
   readonly outputCap: number;
   /** More than outputCap bytes wait for a client that does not read: the owner drops it. */
   onOutputOverflow(queued: number): void;
+  /** The output budget has just stopped reading (for the metrics). */
+  outputHeld(): void;
 }
 
 const kDriver = Symbol('wsserver-compat.driver');
@@ -247,11 +249,13 @@ export class SocketDriver implements Flushable {
   private checkOutput(): void {
     const socket = this.socket;
     const queued = socket.writableLength;
-    if (queued <= this.owner.outBufferSize || socket.destroyed) return;
+    // Most writes are taken by the kernel at once: nothing waits, nothing to look at.
+    if (queued === 0 || socket.destroyed) return;
     const cap = this.owner.outputCap;
     if (cap > 0 && queued > cap) return this.owner.onOutputOverflow(queued);
-    if (this.gate.isHeld(ReadHold.Output)) return;
+    if (queued <= this.owner.outBufferSize || this.gate.isHeld(ReadHold.Output)) return;
     this.gate.hold(ReadHold.Output);
+    this.owner.outputHeld();
     // writableLength is above the socket's high-water mark, so a write has returned false: 'drain' comes.
     socket.once('drain', socketOnDrain);
   }

@@ -22,6 +22,7 @@ import { DataInEvent } from './events';
 import { beginHandshake, handshakeTimeout, receiveHandshake, refuse } from './handshake-flow';
 import { changeLineMode, inLineMode, receiveLines, setMaxLineLength } from './line-mode';
 import { ReadHold } from './read-gate';
+import { countReceived } from './metrics';
 import { eventFired, eventQueued, receive, setAcceptData, tickReadClock } from './reading';
 import { sendFile } from './send-file';
 import { interrupt, ping, pongReceived, queueMessage, sendMessage, setDataToSend, trySendMessage } from './send-policy';
@@ -98,6 +99,7 @@ export class WSConnection extends ConnectionBase {
 
   /** Refuses the connection before anything was read (ConnectionRequest said no). */
   refuse(): void {
+    this.engine.metrics.refusedConnectionRequest++;
     refuse(this);
   }
 
@@ -212,6 +214,7 @@ export class WSConnection extends ConnectionBase {
 
   /** Message data from the core: DataIn per piece, or per line in line mode. */
   onData(opcode: number, data: Buffer, first: boolean, last: boolean): void {
+    countReceived(this, data.length, last);
     const splitter = this.extra === null ? null : this.extra.lineSplitter;
     if (splitter !== null) receiveLines(this, splitter, data, last);
     else this.engine.dispatcher.dispatchDataIn(this, new DataInEvent(this.connectionId, first ? opcode : 0, data, last, false, opcode === Opcode.Text));

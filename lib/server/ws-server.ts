@@ -18,15 +18,20 @@ import { EventEmitter } from 'node:events';
 import { ErrorCode } from '../generated/api';
 import { Opcode } from '../protocol/constants';
 import { CertificateSelection } from '../tls/cert-selection';
-import { prepareTls } from '../tls/tls-layer';
+import { prepareTls, type TlsLayer } from '../tls/tls-layer';
 import { Acceptor } from './acceptor';
 import { config } from './config';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, type HeldDecision } from './dispatcher';
 import type { EngineContext } from './engine-context';
 import { WSServerError, toServerError } from './errors';
 import type { WSServerEventName, WSServerEvents } from './events';
 import { FlushScheduler } from './flush-scheduler';
 import { Logger } from './logger';
+import { connectionMetrics, serverMetrics, type ConnectionMetrics, type ServerMetrics } from './metrics';
+import { ServerCounters } from './server-counters';
+import { MetricsEndpoint } from './metrics-endpoint';
+import { formatMetricsText, type MetricsTextOptions } from './metrics-text';
+import { withShutdownDeadline } from './shutdown-deadline';
 import { ReadTurns } from './read-clock';
 import { ConnectionRegistry, type ConnectionIdLike } from './registry';
 import type { QueueFigures } from './connection-base';
@@ -72,6 +77,12 @@ export class WSServer extends EventEmitter {
   sslAuthenticateClients = false;
   /** The server certificate (SSLCertStoreType/Store/StorePassword/Subject/Encoded); lib/tls. */
   private readonly certificate = new CertificateSelection();
+  /** The TLS layer while listening with TLS: a certificate selected meanwhile goes to it. */
+  private tlsLayer: TlsLayer | null = null;
+  /** What the engine counts for metrics() (metrics.ts). */
+  private readonly counters = new ServerCounters();
+  /** MetricsPort's HTTP listener. */
+  private readonly metricsEndpoint = new MetricsEndpoint();
 
   constructor(options: WSServerOptions = {}) {
     // A listener that returns a rejected promise (an async handler that throws) is reported like one that throws.
@@ -89,6 +100,7 @@ export class WSServer extends EventEmitter {
       logger: this.logger,
       flusher: this.flusher,
       turns: new ReadTurns(),
+      metrics: this.counters,
       connectionClosed: (id) => this.registry.delete(id),
       disconnect: (id) => this.disconnect(id),
     };
@@ -186,6 +198,7 @@ export class WSServer extends EventEmitter {
 
   set sslCertEncoded(value: string | Uint8Array) {
     this.certificate.encoded = value;
+    this.reselectCertificate();
   }
 
   /** SSLCertStore: a file name for the file store types, the content for the blob types. */
@@ -226,6 +239,19 @@ export class WSServer extends EventEmitter {
 
   set sslCertSubject(value: string) {
     this.certificate.subject = value;
+    this.reselectCertificate();
+  }
+
+  /**
+   * While listening with TLS, selecting a certificate (SSLCertSubject, SSLCertEncoded) replaces the one
+   * new connections get, without a restart; established connections keep theirs. A selection that
+   * cannot be used throws its 27x error then, and the previous certificate stays in use. Clearing the
+   * selection, or selecting one for a plain listener, waits for the next StartListening.
+   */
+  private reselectCertificate(): void {
+    const layer = this.tlsLayer;
+    if (layer === null || !this.listeningValue || !this.certificate.requested) return;
+    layer.replaceCertificate(this.certificate.resolve()!);
   }
 
   /** The connection with this id, or 126 (Invalid ConnectionId). */
@@ -248,6 +274,8 @@ export class WSServer extends EventEmitter {
     const useIPv6 = this.settings.values.UseIPv6;
     const host = this.localHostValue || (useIPv6 === 0 ? '0.0.0.0' : '::');
     await this.acceptor.listen({ host, port: this.localPortValue, backlog: this.backlog, ipv6Only: useIPv6 === 1 }, tls);
+    await this.openMetricsEndpoint();
+    this.tlsLayer = tls;
     this.listeningValue = true;
     this.log(0, 1, `Listening on ${host}:${this.acceptor.boundPort}.`, 'Info');
   }
@@ -255,6 +283,8 @@ export class WSServer extends EventEmitter {
   /** StopListening: no new connections; existing ones keep working. */
   async stopListening(): Promise<void> {
     this.listeningValue = false;
+    this.tlsLayer = null;
+    this.metricsEndpoint.close();
     if (this.acceptor.stop()) this.log(0, 1, 'Stopped listening.', 'Info');
   }
 
@@ -266,7 +296,7 @@ export class WSServer extends EventEmitter {
     for (const connection of [...this.registry.values()]) {
       closing.push(connection.close(1001, 'Server shutting down', wait, closeWaitSeconds(connection)));
     }
-    await Promise.all(closing);
+    await withShutdownDeadline(Promise.all(closing), this.settings.values.ShutdownTimeout, () => this.registry.values(), this.counters);
   }
 
   /** Disconnect: closes the connection with DisconnectStatusCode/DisconnectStatusDescription. */
@@ -404,6 +434,35 @@ export class WSServer extends EventEmitter {
     return config(this, text);
   }
 
+  // ─── Metrics (metrics.ts, docs/OPERATIONS.md) ───────────────────────────────────────────────
+
+  /** The server's figures now: connections by phase, queued bytes per budget, traffic, refusals, failures, close codes. */
+  metrics(): ServerMetrics {
+    return serverMetrics(this.counters, this.registry.values(), this.listeningValue);
+  }
+
+  /** One connection's figures now (126 for an unknown id). */
+  connectionMetrics(id: ConnectionIdLike): ConnectionMetrics {
+    return connectionMetrics(this.registry.get(id));
+  }
+
+  /** metrics() in the Prometheus text format, for an HTTP handler the application mounts (Content-Type: METRICS_CONTENT_TYPE). */
+  metricsText(options?: MetricsTextOptions): string {
+    return formatMetricsText(this.metrics(), options);
+  }
+
+  /** MetricsPort > 0: serve metricsText() on the loopback port; when it cannot be bound, the start is undone. */
+  private async openMetricsEndpoint(): Promise<void> {
+    const port = this.settings.values.MetricsPort;
+    if (port === 0) return;
+    try {
+      await this.metricsEndpoint.open(port, () => this.metricsText());
+    } catch (error) {
+      this.acceptor.stop();
+      throw error;
+    }
+  }
+
   // ─── For the TLS layer (lib/tls/tls-host.ts) and the compat faces ───────────────────────────
 
   /** Fires (or queues) an informational event. */
@@ -411,9 +470,9 @@ export class WSServer extends EventEmitter {
     this.dispatcher.dispatchEvent(name, event);
   }
 
-  /** Fires (or queues) an event with out-parameters; `after` reads them once it fired. */
-  dispatchHeld<K extends WSServerEventName>(name: K, event: WSServerEvents[K], after: () => void): void {
-    this.dispatcher.dispatchHeld(name, event, after);
+  /** Fires (or queues) an event with out-parameters; `decided` reads them once it was decided (refused: a handler failed). */
+  dispatchHeld<K extends WSServerEventName>(name: K, event: WSServerEvents[K], decided: HeldDecision): void {
+    this.dispatcher.dispatchHeld(name, event, decided);
   }
 
   /** The Error event. */

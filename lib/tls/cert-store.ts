@@ -11,9 +11,10 @@ import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:cry
 import { readFileSync, statSync } from 'node:fs';
 import { CertStoreType, ErrorCode, errorMessage } from '../generated/api';
 import { WSServerError } from '../server/errors';
-import { Asn1Error, Tag, children, expect, oid, readElement } from './asn1';
+import { Asn1Error, Tag, elements, expect, fields, oid, readElement } from './asn1';
 import { certificateNames, derToPem, isBase64Text, normalizeSubject, parseCertificate, pemBlocks } from './certificate';
 import { Pkcs12Error, readPkcs12 } from './pkcs12';
+import { Pkcs12Limits } from './pkcs12-limits';
 
 /** One certificate of a store, with its private key when the store holds it. */
 export interface StoreCertificate {
@@ -203,15 +204,17 @@ function autoDetect(bytes: Buffer, password: string): CertificateStore {
   return fromKeyMaterial(CertStoreType.cstAuto, der, password, true);
 }
 
-/** Tells the DER structures a store may hold apart by their first fields. */
+/**
+ * Tells the DER structures a store may hold apart by their first fields (read lazily: a long flat
+ * sequence costs no more than a short one).
+ */
 function classifyDer(der: Buffer): 'pfx' | 'certificate' | 'pkcs7' | 'key' | 'unknown' {
   try {
-    const fields = children(expect(readElement(der), Tag.Sequence, 'top level'));
-    const [first, second] = fields;
+    const [first, second] = fields(expect(readElement(der), Tag.Sequence, 'top level'), 2);
     if (first?.tag === Tag.Integer && second?.tag === Tag.Sequence) {
-      const inner = children(second)[0];
+      const inner = fields(second, 3);
       // PFX: version 3, then a ContentInfo (OID first). PKCS#8: version 0, then an AlgorithmIdentifier.
-      if (inner?.tag === Tag.Oid && first.content.length === 1 && first.content[0] === 3 && children(second).length === 2) return 'pfx';
+      if (inner[0]?.tag === Tag.Oid && first.content.length === 1 && first.content[0] === 3 && inner.length === 2) return 'pfx';
       return 'key';
     }
     if (first?.tag === Tag.Integer) return 'key'; // PKCS#1 RSA or SEC1 EC private key
@@ -223,13 +226,25 @@ function classifyDer(der: Buffer): 'pfx' | 'certificate' | 'pkcs7' | 'key' | 'un
   return 'unknown';
 }
 
-/** RFC 2315 §9.1: SignedData ::= SEQUENCE { version, digestAlgorithms, contentInfo, certificates [0] IMPLICIT …, … } */
+/**
+ * RFC 2315 §9.1: SignedData ::= SEQUENCE { version, digestAlgorithms, contentInfo, certificates [0] IMPLICIT …, … }.
+ * A bundle holds at most as many certificates as a PFX may (Pkcs12Limits.maxCertificates).
+ */
 function pkcs7Certificates(der: Buffer): Buffer[] {
-  const [type, wrapped] = children(expect(readElement(der), Tag.Sequence, 'PKCS#7'));
+  const [type, wrapped] = fields(expect(readElement(der), Tag.Sequence, 'PKCS#7'), 2);
   if (oid(expect(type, Tag.Oid, 'PKCS#7 content type')) !== '1.2.840.113549.1.7.2') throw new Asn1Error('PKCS#7 data is not SignedData');
-  const signedData = expect(children(expect(wrapped, Tag.Context0, 'PKCS#7 content'))[0], Tag.Sequence, 'SignedData');
-  const certificates = children(signedData).find((e) => e.tag === Tag.Context0);
-  return certificates ? children(certificates).map((e) => Buffer.from(e.raw)) : [];
+  const signedData = expect(fields(expect(wrapped, Tag.Context0, 'PKCS#7 content'), 1)[0], Tag.Sequence, 'SignedData');
+  // version, digestAlgorithms, contentInfo, then the optional certificates [0].
+  const certificates = fields(signedData, 4)[3];
+  if (certificates?.tag !== Tag.Context0) return [];
+  const list: Buffer[] = [];
+  for (const certificate of elements(certificates)) {
+    if (list.length === Pkcs12Limits.maxCertificates) {
+      throw new Asn1Error(`the PKCS#7 bundle holds more than ${Pkcs12Limits.maxCertificates} certificates (Pkcs12Limits.maxCertificates)`);
+    }
+    list.push(Buffer.from(certificate.raw));
+  }
+  return list;
 }
 
 function pemKey(pem: string, password: string): KeyObject {

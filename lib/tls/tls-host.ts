@@ -12,9 +12,12 @@ export interface TlsHost {
   readonly settings: SettingsReader;
   readonly sslAuthenticateClients: boolean;
   dispatchEvent(name: 'SSLStatus', event: SSLStatusEvent): void;
-  /** Fires an event with out-parameters; `after` runs once the application has set them. */
-  dispatchHeld(name: 'SSLConnectionRequest', event: SSLConnectionRequestEvent, after: () => void): void;
-  dispatchHeld(name: 'SSLClientAuthentication', event: SSLClientAuthenticationEvent, after: () => void): void;
+  /**
+   * Fires an event with out-parameters; `decided` runs once the application has set them — after the
+   * promise of an async handler settled — with `refused` true when a handler threw or rejected.
+   */
+  dispatchHeld(name: 'SSLConnectionRequest', event: SSLConnectionRequestEvent, decided: (refused: boolean) => void): void;
+  dispatchHeld(name: 'SSLClientAuthentication', event: SSLClientAuthenticationEvent, decided: (refused: boolean) => void): void;
   log(connectionId: number, level: number, message: string, logType: string): void;
   reportError(connectionId: number, errorCode: number, description: string): void;
 }

@@ -11,14 +11,17 @@
  *      fires SSLClientAuthentication when clients are asked for certificates, and lets the engine read
  *      the upgrade request.
  * From the ClientHello until then reading is held (TlsPeer.holdReading): the events' out-parameters
- * decide what happens to the bytes behind it. SSLStatus reports each step (and every record with
- * LogSSLPackets); failures close the connection and are reported through Log and Error (276).
+ * decide what happens to the bytes behind it. The deadline runs until SSLClientAuthentication has been
+ * decided (an async handler has until then), and a handler that throws or rejects refuses the client.
+ * SSLStatus reports each step (and every record with LogSSLPackets); failures close the connection and
+ * are reported through Log and Error (276).
  * Nothing here runs for plain ws.
  */
 import { appendFileSync } from 'node:fs';
 import type { CipherNameAndProtocol, TLSSocket } from 'node:tls';
 import { ErrorCode, errorMessage } from '../generated/api';
-import { WSServerError, toServerError } from '../server/errors';
+import { WSServerError, describeThrown, toServerError } from '../server/errors';
+import { secondsToTimer } from '../server/timer-limit';
 import type { SSLClientAuthenticationEvent, SSLConnectionRequestEvent } from '../server/events';
 import type { CertificateSelection, SelectedCertificate } from './cert-selection';
 import type { StoreCertificate } from './cert-store';
@@ -85,8 +88,9 @@ class Attempt {
     deadlineSeconds: number,
   ) {
     if (deadlineSeconds > 0) {
-      this.deadline = Date.now() + deadlineSeconds * 1000;
-      this.timer = setTimeout(() => this.fail(`TLS handshake timed out after ${deadlineSeconds} s${this.waitingFor ? ` (${this.waitingFor})` : ''}.`, null), deadlineSeconds * 1000);
+      const ms = secondsToTimer(deadlineSeconds);
+      this.deadline = Date.now() + ms;
+      this.timer = setTimeout(() => this.fail(`TLS handshake timed out after ${deadlineSeconds} s${this.waitingFor ? ` (${this.waitingFor})` : ''}.`, null), ms);
       this.timer.unref?.();
     }
   }
@@ -113,7 +117,7 @@ class Attempt {
 }
 
 export class TlsLayer {
-  private readonly endpoints: Endpoints;
+  private endpoints: Endpoints;
   private readonly deadlineSeconds: number;
   private readonly keyLog: ((line: Buffer) => void) | undefined;
   /** SSLCheckCRL's checker (with its CRL cache), null when no check is asked for. */
@@ -131,6 +135,16 @@ export class TlsLayer {
     this.endpoints = new Endpoints(selection, chosen, settings);
     this.keyLog = settings.keyLogFile === '' ? undefined : keyLogWriter(host, settings.keyLogFile);
     this.revocation = settings.options.requestCert && settings.checkCrl !== 0 ? new RevocationChecker(settings.localCrls, settings.caCertificates) : null;
+  }
+
+  /**
+   * The server certificate was selected again while listening: connections whose TLS step reaches
+   * SSLConnectionRequest from now on get `chosen`; established ones keep the session they have. The
+   * context is made first, so a certificate OpenSSL refuses throws (273) and the old one stays.
+   */
+  replaceCertificate(chosen: SelectedCertificate): void {
+    this.endpoints = new Endpoints(this.selection, chosen, this.settings);
+    this.host.log(0, 1, `TLS with the certificate "${chosen.certificate.subject}" for new connections.`, 'Info');
   }
 
   /** Runs the TLS handshake of an accepted connection; `proceed` continues with the HTTP upgrade. */
@@ -166,8 +180,12 @@ export class TlsLayer {
       certPassword: '',
       certSubject: '',
     };
-    this.host.dispatchHeld('SSLConnectionRequest', event, () => {
+    attempt.waitingFor = 'SSLConnectionRequest undecided';
+    this.host.dispatchHeld('SSLConnectionRequest', event, (refused) => {
       if (attempt.done || peer.rawSocket.destroyed) return;
+      attempt.waitingFor = '';
+      // Which certificate a failed handler meant is unknown: the client is refused rather than guessed at.
+      if (refused) return attempt.fail('The SSLConnectionRequest handler failed: connection refused.', null);
       let endpoint: Endpoint;
       try {
         endpoint = this.endpoints.forRequest(event);
@@ -219,35 +237,40 @@ export class TlsLayer {
     const chain = peerChain(socket);
     const { securityFlags, untrusted, checkCrl } = this.settings;
     const verdict = judgeClientCertificate(chain.length > 0, verifyError, securityFlags, untrusted);
-    if (!this.revocation || !verdict.accept) {
-      attempt.finish();
-      return this.decide(peer, socket, chain, verdict, proceed);
-    }
+    if (!this.revocation || !verdict.accept) return this.decide(attempt, socket, chain, verdict, proceed);
     attempt.waitingFor = 'checking the client certificate for revocation';
     this.revocation.check(chain, verifyError === null, attempt.remainingMs()).then((revocation) => {
       if (attempt.done || socket.destroyed) return;
-      attempt.finish();
+      attempt.waitingFor = '';
       const checked = applyRevocation(verdict, revocation, checkCrl, securityFlags);
       this.status(peer.connectionId, checked.note);
-      this.decide(peer, socket, chain, checked, proceed);
+      this.decide(attempt, socket, chain, checked, proceed);
     }).catch((error: unknown) => {
       // check() settles with an answer, never a rejection; anything else is a bug, refused rather than admitted.
-      this.report(peer.connectionId, `Client certificate check failed: ${error instanceof Error ? error.message : String(error)}`, ErrorCode.CertificateVerifyError);
+      attempt.finish();
+      this.report(peer.connectionId, `Client certificate check failed: ${describeThrown(error)}`, ErrorCode.CertificateVerifyError);
       peer.destroy();
     });
   }
 
-  /** SSLClientAuthentication: the application decides; a refused client never reaches the upgrade. */
-  private decide(peer: TlsPeer, socket: TLSSocket, chain: Buffer[], verdict: ClientVerdict, proceed: () => void): void {
+  /**
+   * SSLClientAuthentication: the application decides, under the TLS step's deadline; a refused client
+   * (accept false, or a handler that failed) never reaches the upgrade.
+   */
+  private decide(attempt: Attempt, socket: TLSSocket, chain: Buffer[], verdict: ClientVerdict, proceed: () => void): void {
+    const { peer } = attempt;
     const id = peer.connectionId;
     const fields = clientCertificateFields(chain, this.settings.includeCertChain);
     const event: SSLClientAuthenticationEvent = { connectionId: id, ...fields, status: verdict.status, accept: verdict.accept };
     this.status(id, `Client certificate: ${fields.certSubject || '(none)'}: ${verdict.status}`);
-    this.host.dispatchHeld('SSLClientAuthentication', event, () => {
-      if (socket.destroyed) return;
-      if (event.accept) return this.admit(peer, proceed);
+    attempt.waitingFor = 'SSLClientAuthentication undecided';
+    this.host.dispatchHeld('SSLClientAuthentication', event, (refused) => {
+      if (attempt.done || socket.destroyed) return;
+      attempt.finish();
+      if (!refused && event.accept) return this.admit(peer, proceed);
+      const why = refused ? 'the SSLClientAuthentication handler failed' : verdict.status;
       this.status(id, 'Client certificate refused: closing the connection.');
-      this.host.log(id, 1, `Client certificate refused (${verdict.status}).`, 'Info');
+      this.host.log(id, 1, `Client certificate refused (${why}).`, refused ? 'Error' : 'Info');
       peer.destroy();
     });
   }

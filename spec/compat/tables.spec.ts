@@ -244,6 +244,9 @@ const SETTING_DEFAULTS: Array<[string, number | boolean | string]> = [
   ['MaxMessageSize', 104857600],
   ['MaxHeaderSize', 16384],
   ['HandshakeTimeout', 30],
+  ['MaxHandshakesPerAddress', 0],
+  ['ShutdownTimeout', 0],
+  ['MetricsPort', 0],
   ['UseSSL', ''],
   ['SSLLocalCRLs', ''],
 ];
@@ -447,8 +450,11 @@ describe('compat/ids tables', () => {
         ...BUDGET_SETTINGS,
         'MaxHeaderSize',
         'HandshakeTimeout',
+        'MaxHandshakesPerAddress',
         'UseSSL',
         'SSLLocalCRLs',
+        'ShutdownTimeout',
+        'MetricsPort',
       ]);
     });
 

@@ -101,4 +101,11 @@ describe('Demo page (examples/demo-server.mjs) in headless Chromium', function (
     expect(demo.output()).to.include('disconnected: 1000 bye from the demo page');
     console.log(`      screenshot: ${shot}`);
   });
+
+  it('serves its metrics in the Prometheus text format at /metrics', async () => {
+    demo = await startDemo();
+    const answer = await fetch(new URL('/metrics', demo.pageUrl));
+    expect(answer.headers.get('content-type')).to.equal('text/plain; version=0.0.4; charset=utf-8');
+    expect(await answer.text()).to.match(/^wsserver_listening 1$/m);
+  });
 });

@@ -129,6 +129,20 @@ describe('opening handshake', () => {
       }
     });
 
+    describe('a body (400 WSS_ERR_BODY): the request is a GET whose head is followed by frames only', () => {
+      for (const header of ['Content-Length: 5', 'Content-Length: 0, 0', 'Content-Length: x', 'Transfer-Encoding: chunked', 'Transfer-Encoding: identity']) {
+        it(`rejects ${header}`, () => {
+          const error = rejection(request([...SAMPLE_HEADERS, header]));
+          expect([error.httpStatus, error.code]).to.deep.equal([400, 'WSS_ERR_BODY']);
+          expect(error.message).to.match(/^the request has a body \((Content-Length .+|Transfer-Encoding)\)$/);
+        });
+      }
+
+      it('accepts Content-Length: 0', () => {
+        expect(validateUpgradeRequest(request([...SAMPLE_HEADERS, 'Content-Length: 0'])).uri).to.equal('/chat');
+      });
+    });
+
     describe('Host (400 WSS_ERR_NO_HOST)', () => {
       it('rejects a request without Host', () => {
         expectRejected(request(withHeader('Host')), 400, 'WSS_ERR_NO_HOST');

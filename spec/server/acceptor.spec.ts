@@ -12,6 +12,7 @@ import { WSServerError } from '../../lib/server/errors';
 import type { ConnectionRequestEvent, ErrorEvent, LogEvent } from '../../lib/server/events';
 import { FlushScheduler } from '../../lib/server/flush-scheduler';
 import { Logger } from '../../lib/server/logger';
+import { ServerCounters } from '../../lib/server/server-counters';
 import { ReadTurns } from '../../lib/server/read-clock';
 import { ReadHold } from '../../lib/server/read-gate';
 import { ConnectionRegistry } from '../../lib/server/registry';
@@ -38,6 +39,7 @@ function setup(overrides: Record<string, SettingValue> = {}) {
     logger,
     flusher,
     turns: new ReadTurns(),
+    metrics: new ServerCounters(),
     defaultTimeout: 0,
     connectionClosed: (id) => registry.delete(id),
     disconnect: async (id) => registry.get(id).close(1000, '', false, 1),

@@ -174,6 +174,96 @@ describe('Dispatcher', () => {
     });
   });
 
+  describe('dispatchHeld: how a decision ends (fail closed, async handlers)', () => {
+    const request = () => ({ address: '127.0.0.1', port: 1, accept: true });
+
+    function held(overrides: Record<string, SettingValue> = {}) {
+      const parts = setup({ ProcessIdleEvents: true, ...overrides });
+      const errors: ErrorEvent[] = [];
+      parts.emitter.on('Error', (e: ErrorEvent) => errors.push(e));
+      const outcomes: boolean[] = [];
+      const decide = (event = request()) => parts.dispatcher.dispatchHeld('ConnectionRequest', event, (refused) => outcomes.push(refused));
+      return { ...parts, errors, outcomes, decide };
+    }
+
+    it('a listener that throws refuses at once, and the listeners after it are not called (as emit)', () => {
+      const { emitter, errors, outcomes, decide } = held();
+      const later = sinon.spy();
+      emitter.on('ConnectionRequest', () => {
+        throw new Error('no');
+      });
+      emitter.on('ConnectionRequest', later);
+      decide();
+      expect([outcomes, later.called, errors.map((e) => e.errorCode)]).to.deep.equal([[true], false, [615]]);
+    });
+
+    it('a listener that returns a promise holds the decision until it resolves, then reads what it set', async () => {
+      const { emitter, outcomes, decide } = held();
+      let release!: () => void;
+      const event = request();
+      emitter.on('ConnectionRequest', async (e: { accept: boolean }) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        e.accept = false;
+      });
+      decide(event);
+      await Promise.resolve();
+      expect(outcomes).to.deep.equal([]);
+      release();
+      await eventuallyTrue(() => outcomes.length === 1);
+      expect([outcomes, event.accept]).to.deep.equal([[false], false]);
+    });
+
+    it('a rejection refuses once every promise has settled; each rejection is reported once', async () => {
+      const { emitter, errors, outcomes, decide } = held();
+      emitter.on('ConnectionRequest', () => Promise.reject(new Error('first')));
+      emitter.on('ConnectionRequest', () => Promise.reject(new Error('second')));
+      decide();
+      await eventuallyTrue(() => outcomes.length === 1);
+      expect(outcomes).to.deep.equal([true]);
+      expect(errors.map((e) => e.description)).to.deep.equal([
+        'An event handler threw an exception in ConnectionRequest: first',
+        'An event handler threw an exception in ConnectionRequest: second',
+      ]);
+    });
+
+    it('any thenable counts, and one whose `then` getter throws is a failing listener', async () => {
+      const { emitter, outcomes, decide } = held();
+      emitter.once('ConnectionRequest', () => ({ then: (resolve: () => void) => setTimeout(resolve, 5) }));
+      decide();
+      expect(outcomes).to.deep.equal([]);
+      await eventuallyTrue(() => outcomes.length === 1);
+      emitter.on('ConnectionRequest', () => ({
+        get then() {
+          throw new Error('hostile thenable');
+        },
+      }));
+      decide();
+      expect(outcomes).to.deep.equal([false, true]);
+    });
+
+    it('a decision whose reading throws is refused: decided(false) throws, decided(true) follows', () => {
+      const { emitter, dispatcher, errors } = held();
+      emitter.on('ConnectionRequest', () => undefined);
+      const calls: boolean[] = [];
+      dispatcher.dispatchHeld('ConnectionRequest', request(), (refused) => {
+        calls.push(refused);
+        if (!refused) throw new Error('cannot read');
+      });
+      expect(calls).to.deep.equal([false, true]);
+      expect(errors.map((e) => e.description)).to.deep.equal(['An event handler threw an exception in ConnectionRequest: cannot read']);
+    });
+
+    it('in DoEvents mode the listener runs from doEvents and its promise is waited for after it', async () => {
+      const { emitter, dispatcher, outcomes, decide } = held({ ProcessIdleEvents: false });
+      emitter.on('ConnectionRequest', () => Promise.reject(new Error('later')));
+      decide();
+      expect(dispatcher.queued).to.equal(1);
+      await dispatcher.doEvents();
+      await eventuallyTrue(() => outcomes.length === 1);
+      expect(outcomes).to.deep.equal([true]);
+    });
+  });
+
   describe('dispatchAction', () => {
     it('runs at once when nothing is queued, in DoEvents mode too', () => {
       const { dispatcher } = setup({ ProcessIdleEvents: false });
@@ -392,3 +482,8 @@ describe('Dispatcher', () => {
     });
   });
 });
+
+async function eventuallyTrue(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+  expect(check()).to.equal(true);
+}

@@ -67,6 +67,7 @@ class FakeOwner implements SocketOwner {
   outBufferSize = 1000;
   outputCap = 5000;
   onOutputOverflow = sinon.spy();
+  outputHeld = sinon.spy();
 }
 
 function setup(logLevel = 1) {
@@ -378,12 +379,15 @@ describe('SocketDriver', () => {
 
 describe('SocketDriver output budget', () => {
   it('stops reading while the socket holds more than OutBufferSize, until it drains', () => {
-    const { socket, driver } = setup();
+    const { socket, owner, driver } = setup();
     driver.gate.release(ReadHold.Admission);
     socket.writableLength = 1001;
     driver.write(Buffer.alloc(10));
     driver.flush();
     expect(driver.gate.isHeld(ReadHold.Output)).to.equal(true);
+    driver.write(Buffer.alloc(10));
+    driver.flush();
+    expect(owner.outputHeld.callCount, 'one budget hit per hold, for the metrics').to.equal(1);
     socket.writableLength = 0;
     socket.emit('drain');
     expect([driver.gate.isHeld(ReadHold.Output), socket.calls.at(-1)]).to.deep.equal([false, 'resume']);

@@ -33,6 +33,15 @@ describe('WSServer bad input', () => {
       ['a bad key', 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n', 400],
       ['HTTP/1.0', 'GET / HTTP/1.0\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n', 400],
     ];
+    // A body behind the upgrade request would otherwise be parsed as frames (issue 12).
+    const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+    const withBody = (header: string, body: Buffer) =>
+      Buffer.concat([Buffer.from(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${header}\r\n\r\n`), body]);
+    const frame = clientFrame(1, 'smuggled');
+    cases.push(
+      ['a Content-Length body (a frame inside)', withBody(`Content-Length: ${frame.length}`, frame), 400],
+      ['a chunked body', withBody('Transfer-Encoding: chunked', Buffer.concat([Buffer.from(`${frame.length.toString(16)}\r\n`), frame, Buffer.from('\r\n0\r\n\r\n')])), 400],
+    );
     for (const [what, request, status] of cases) {
       it(`answers ${what} with ${status}, closes, and keeps serving`, async () => {
         const { server, port } = await startServer();

@@ -194,15 +194,74 @@ describe('WSServer dispatch (DoEvents, ProcessIdleEvents)', () => {
       }
     });
 
-    it('a throwing WebSocketOpenRequest handler still completes the handshake with what it set', async () => {
+    it('a throwing WebSocketOpenRequest handler refuses the upgrade with 500, whatever it set (fail closed)', async () => {
       const { server, port } = await startServer();
       const errors = record(server, 'Error');
-      server.on('WebSocketOpenRequest', () => {
+      const opened = record(server, 'Connected', 'DataIn');
+      server.on('WebSocketOpenRequest', (e) => {
+        e.statusCode = 101;
         throw new Error('oops');
       });
       const client = track(await RawClient.connect(port));
-      expect((await client.handshake()).status).to.equal(101);
-      expect(errors).to.have.length(1);
+      expect((await client.handshake()).status).to.equal(500);
+      await client.waitForEnd();
+      expect(opened).to.deep.equal([]);
+      expect(errors.map(([, e]) => e.description)).to.deep.equal(['An event handler threw an exception in WebSocketOpenRequest: oops']);
+    });
+
+    describe('whatever is thrown, from sync and async handlers (issue 12: no value ends the process)', () => {
+      const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+      revoke();
+      const VALUES: Array<[string, () => unknown, string]> = [
+        ['Object.create(null)', () => Object.create(null), '[object Object]'],
+        ['a Symbol', () => Symbol('odd'), 'Symbol(odd)'],
+        ['undefined', () => undefined, 'undefined'],
+        ['null', () => null, 'null'],
+        [
+          'a frozen object whose toString throws',
+          () =>
+            Object.freeze({
+              toString() {
+                throw new Error('no string for you');
+              },
+            }),
+          '[object Object]',
+        ],
+        ['a revoked Proxy', () => revoked, '[object]'],
+        ['an Error whose message getter throws', () => Object.defineProperty(new Error(), 'message', { get: () => { throw new Error('x'); } }), '[object Error]'],
+      ];
+      for (const [what, value, text] of VALUES) {
+        for (const async of [false, true]) {
+          const kind = async ? 'an async' : 'a sync';
+          it(`${what} from ${kind} DataIn handler: Error 615 "${text}", the server keeps serving`, async () => {
+            const { server, port } = await startServer();
+            const errors = record(server, 'Error');
+            server.on('DataIn', (e) => {
+              if (e.text !== 'boom') return void server.sendText(e.connectionId, e.text);
+              if (!async) throw value();
+              return delay(1).then(() => Promise.reject(value()));
+            });
+            const { client, id } = await rawConnection(server, port);
+            client.sendText('boom');
+            await eventually(() => errors.length === 1, 2000, 'the Error event');
+            expect(errors[0]![1]).to.deep.equal({ connectionId: id, errorCode: 615, description: `An event handler threw an exception in DataIn: ${text}` });
+            client.sendText('still here');
+            expect((await client.readMessage()).data.toString()).to.equal('still here');
+          });
+
+          it(`${what} from ${kind} WebSocketOpenRequest handler: HTTP 500 and Error 615 "${text}"`, async () => {
+            const { server, port } = await startServer();
+            const errors = record(server, 'Error');
+            server.on('WebSocketOpenRequest', () => {
+              if (!async) throw value();
+              return delay(1).then(() => Promise.reject(value()));
+            });
+            const client = track(await RawClient.connect(port));
+            expect((await client.handshake()).status).to.equal(500);
+            expect(errors.map(([, e]) => e.description)).to.deep.equal([`An event handler threw an exception in WebSocketOpenRequest: ${text}`]);
+          });
+        }
+      }
     });
 
     it('an Error handler that throws is not reported again (no loop)', async () => {

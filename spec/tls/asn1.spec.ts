@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Asn1Error, Tag, children, expect as expectTag, octets, oid, readElement, smallInteger, text } from '../../lib/tls/asn1';
+import { Asn1Error, Asn1LimitError, Asn1Limits, Tag, children, elements, expect as expectTag, fields, octets, oid, readElement, smallInteger, text } from '../../lib/tls/asn1';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -42,6 +42,59 @@ describe('tls/asn1', () => {
     expect(list).to.have.length(2);
     expect(smallInteger(list[0]!)).to.equal(3);
     expect(oid(list[1]!)).to.equal('1.2.840');
+  });
+
+  describe('elements and fields', () => {
+    it('walk a list one element at a time and stop where the caller stops', () => {
+      // The third element runs past the end: a walk that stops before it never reads it.
+      const list = hex('02 01 01 02 01 02 04 7f');
+      const seen: number[] = [];
+      for (const element of elements(list)) {
+        seen.push(smallInteger(element));
+        if (seen.length === 2) break;
+      }
+      expect(seen).to.deep.equal([1, 2]);
+      expect(fields(list, 2).map(smallInteger)).to.deep.equal([1, 2]);
+      const [first, second] = elements(list);
+      expect([first, second].map((e) => smallInteger(e!))).to.deep.equal([1, 2]);
+      expect(() => children(list)).to.throw(Asn1Error, 'past the end');
+    });
+
+    it('fields gives fewer when there are fewer, none for a count of 0', () => {
+      const element = readElement(hex('30 03 02 01 07'));
+      expect(fields(element, 3)).to.have.length(1);
+      expect(fields(element, 0)).to.have.length(0);
+    });
+
+    it('an element knows its size and content length without copying', () => {
+      const ok = readElement(Buffer.concat([hex('04 82 0100'), Buffer.alloc(256)]));
+      expect(ok.size).to.equal(260);
+      expect(ok.contentLength).to.equal(256);
+      expect(ok.end).to.equal(260);
+    });
+  });
+
+  describe('nesting caps (Asn1Limits)', () => {
+    it(`reads indefinite lengths nested ${Asn1Limits.maxDepth} deep and refuses one level more`, () => {
+      const nest = (levels: number) => Buffer.concat([Buffer.alloc(levels * 2).fill(hex('30 80')), Buffer.alloc(levels * 2)]);
+      expect(readElement(nest(Asn1Limits.maxDepth)).size).to.equal(Asn1Limits.maxDepth * 4);
+      expect(() => readElement(nest(Asn1Limits.maxDepth + 1)))
+        .to.throw(Asn1LimitError, `indefinite-length elements nest deeper than the cap of ${Asn1Limits.maxDepth} levels (Asn1Limits.maxDepth)`);
+    });
+
+    it('joins constructed strings nested up to the cap and refuses deeper ones', () => {
+      const nest = (levels: number) => {
+        let piece = hex('04 01 aa');
+        for (let i = 0; i < levels; i++) piece = Buffer.concat([Buffer.from([0x24, piece.length]), piece]);
+        return readElement(piece);
+      };
+      expect(octets(nest(Asn1Limits.maxDepth))).to.deep.equal(hex('aa'));
+      expect(() => octets(nest(Asn1Limits.maxDepth + 1))).to.throw(Asn1LimitError, 'constructed strings nest deeper than the cap');
+    });
+
+    it('refuses a constructed OCTET STRING with a piece of another type', () => {
+      expect(() => octets(readElement(hex('24 05 04 01 aa 05 00')))).to.throw(Asn1Error, 'not an OCTET STRING');
+    });
   });
 
   it('oid decodes multi-byte arcs (rsaEncryption, commonName)', () => {

@@ -4,6 +4,7 @@ import { ErrorCode } from '../../lib/generated/api';
 import { WSServerError } from '../../lib/server/errors';
 import { pemBlocks } from '../../lib/tls/certificate';
 import { credentialsFor, findByCertificate, findBySubject, openCertificateStore, type StoreSource } from '../../lib/tls/cert-store';
+import { explicit0, int, oid, seq, set, times, tlv } from './der-writer';
 import { PASSWORD, SUBJECTS, fixture, fixturePath, fixtureText } from './fixtures';
 
 function open(type: number, store: string | Uint8Array, password = '') {
@@ -71,6 +72,16 @@ describe('tls/cert-store', () => {
     it('11/12 PKCS#7: the certificates of the bundle', () => {
       expect(open(11, fixturePath('server-rsa.p7b')).certificates.map((c) => c.subject)).to.deep.equal([SUBJECTS.serverRsa, SUBJECTS.ca]);
       expect(open(12, fixture('server-rsa.p7b')).certificates).to.have.length(2);
+    });
+
+    it('11/12 PKCS#7: 271 for a bundle of more than 200 certificates, read lazily', () => {
+      // SignedData { version, digestAlgorithms, contentInfo, [0] 201 certificates }; the bundle is
+      // refused at the cap, before any of its (here empty) certificates is parsed.
+      const signed = seq(int(1), set(), seq(oid('1.2.840.113549.1.7.1')), tlv(0xa0, times(201, seq())));
+      const p7b = seq(oid('1.2.840.113549.1.7.2'), explicit0(signed));
+      expect(() => openCertificateStore({ type: 12, store: p7b, password: '' }))
+        .to.throw(WSServerError, 'the PKCS#7 bundle holds more than 200 certificates (Pkcs12Limits.maxCertificates)')
+        .with.property('code', 271);
     });
 
     it('99 auto: a PFX file, a PEM blob, a DER certificate, base64 PFX', () => {

@@ -15,9 +15,9 @@ function fakeHost(config: Record<string, SettingValue> = {}) {
     settings: new Settings(config),
     sslAuthenticateClients: false,
     dispatchEvent: (name, event) => void events.push([name, { ...event }]),
-    dispatchHeld: (name: string, event: object, after: () => void) => {
+    dispatchHeld: (name: string, event: object, decided: (refused: boolean) => void) => {
       events.push([name, { ...event }]);
-      setImmediate(after);
+      setImmediate(decided, false);
     },
     log: () => undefined,
     reportError: (connectionId, errorCode, description) => void events.push(['Error', { connectionId, errorCode, description }]),

@@ -142,6 +142,97 @@ describe('tls: client certificates (SSLAuthenticateClients, SSLClientAuthenticat
     });
   });
 
+  describe('decisions that fail or take time (issue 12)', () => {
+    /** A server trusting the test CA whose SSLClientAuthentication handler is `handler` (its result returned). */
+    async function deciding(handler: (e: SSLClientAuthenticationEvent) => unknown, config: Record<string, string | number | boolean> = {}) {
+      const server = tlsServer(undefined, { SSLCACerts: fixtureText('ca.crt'), ProcessIdleEvents: true, ...config });
+      server.sslAuthenticateClients = true;
+      const opened: number[] = [];
+      const errors: string[] = [];
+      const logs: string[] = [];
+      server.on('SSLClientAuthentication', handler);
+      server.on('WebSocketOpenRequest', (e) => void opened.push(e.connectionId));
+      server.on('Error', (e) => void errors.push(e.description));
+      server.on('Log', (e) => void logs.push(e.message));
+      server.on('DataIn', (e) => void server.sendText(e.connectionId, `echo ${e.text}`).catch(() => undefined));
+      await server.startListening();
+      return { server, opened, errors, logs };
+    }
+
+    it('a handler that throws refuses even a trusted certificate it accepted; Error 615', async () => {
+      const { server, opened, errors, logs } = await deciding((e) => {
+        e.accept = true;
+        throw new Error('policy engine down');
+      });
+      await refused(server, clientCertificate('client'), opened);
+      expect(errors).to.deep.equal(['An event handler threw an exception in SSLClientAuthentication: policy engine down']);
+      expect(logs).to.include('Client certificate refused (the SSLClientAuthentication handler failed).');
+    });
+
+    it('an async handler that accepts after awaiting: the WebSocket opens', async () => {
+      const { server, opened } = await deciding(async (e) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        e.accept = e.certSubject === SUBJECTS.clientOther;
+      });
+      const ws = await openWss(server.localPort, clientCertificate('client-other'));
+      expect(await roundTrip(ws, 'late yes')).to.equal('echo late yes');
+      expect(opened).to.have.length(1);
+    });
+
+    it('an async handler that refuses after awaiting, or rejects: refused', async () => {
+      let reject = false;
+      const { server, opened, errors } = await deciding(async (e) => {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        if (reject) throw Symbol('denied');
+        e.accept = false;
+      });
+      await refused(server, clientCertificate('client'), opened);
+      reject = true;
+      await refused(server, clientCertificate('client'), opened);
+      expect(errors).to.deep.equal(['An event handler threw an exception in SSLClientAuthentication: Symbol(denied)']);
+    });
+
+    it('an async handler that never settles: the TLS handshake timeout still closes the connection', async () => {
+      const { server, opened, logs } = await deciding(() => new Promise(() => undefined), { DefaultConnectionTimeout: 1 });
+      await refused(server, clientCertificate('client'), opened);
+      expect(logs).to.include('TLS handshake timed out after 1 s (SSLClientAuthentication undecided).');
+    });
+
+    it('in DoEvents mode too: an async handler is waited for after DoEvents fired it', async () => {
+      const { server, opened } = await deciding(
+        async (e) => {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          e.accept = true;
+        },
+        { ProcessIdleEvents: false },
+      );
+      let running = true;
+      const loop = (async () => {
+        while (running) await server.doEvents();
+      })();
+      try {
+        const ws = await openWss(server.localPort, clientCertificate('client'));
+        expect(ws.readyState).to.equal(1);
+        expect(opened).to.have.length(1);
+      } finally {
+        running = false;
+        await loop;
+      }
+    });
+
+    it('an SSLConnectionRequest handler that throws refuses the client before the handshake', async () => {
+      const server = tlsServer(undefined, {});
+      const errors: string[] = [];
+      server.on('SSLConnectionRequest', () => {
+        throw new Error('which certificate?');
+      });
+      server.on('Error', (e) => void errors.push(e.description));
+      await server.startListening();
+      expect(await wssFailure(server.localPort)).to.be.instanceOf(Error);
+      expect(errors).to.deep.equal(['An event handler threw an exception in SSLConnectionRequest: which certificate?']);
+    });
+  });
+
   it('OpenSSLCAFile works as the trusted CAs too', async () => {
     const server = tlsServer(undefined, { OpenSSLCAFile: fixturePath('ca.crt') });
     server.sslAuthenticateClients = true;

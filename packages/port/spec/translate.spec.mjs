@@ -69,10 +69,10 @@ describe('port/translate', () => {
       });
     });
 
-    it('an async handler with out-parameters is reported: it must set them before its first await', () => {
+    it('an async handler with out-parameters is reported as a decision the connection waits for', () => {
       const out = port("function open_req($param) { $param['statuscode'] = 404; ipworksssl_wsserver_do_ping(1, $param['connectionid']); return $param; }\nipworksssl_wsserver_register_callback(1, 12, 'open_req');");
       expect(out.code).to.include('async function open_req(param) {\n  param.statuscode = 404;');
-      expect(out.report.find((r) => r.construct === 'open_req: async').why).to.include('the WebSocketOpenRequest out-parameters are read back when the handler first waits');
+      expect(out.report.find((r) => r.construct === 'open_req: async').why).to.include('WebSocketOpenRequest is a decision: the connection is held until the handler settles');
     });
 
     it('register_callback with a function name, array($this, …) and a closure; the handler reads $param', () => {

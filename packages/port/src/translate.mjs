@@ -720,7 +720,7 @@ class Translator {
     const name = node.name?.name ?? 'the closure';
     const why = 'it waits for a call that returns a promise in the compat faces';
     if (event && event !== 'unknown' && [...event.params.values()].some((p) => p.out))
-      this.note(node.loc.start.line, 'changed', `${name}: async`, `${why}; the ${event.name} out-parameters are read back when the handler first waits, so set them before any await`);
+      this.note(node.loc.start.line, 'changed', `${name}: async`, `${why}; ${event.name} is a decision: the connection is held until the handler settles, and its out-parameters are read then (a rejection refuses)`);
     else this.note(node.loc.start.line, 'changed', `${name}: async`, why);
   }
 
