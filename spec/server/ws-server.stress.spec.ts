@@ -1,15 +1,9 @@
 import { expect } from 'chai';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { RawClient } from '../helpers/raw-client';
 import { eventually, startServer } from '../helpers/server';
 import { cleanup, record } from '../helpers/engine';
+import { collectGarbage } from '../helpers/memory';
 
-/** A full garbage collection (V8's gc(), made reachable without --expose-gc). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 function activeHandles(): number {
   return (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
