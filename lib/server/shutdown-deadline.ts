@@ -7,6 +7,7 @@
  */
 import type { ConnectionBase } from './connection-base';
 import type { ServerCounters } from './server-counters';
+import { secondsToTimer } from './timer-limit';
 
 /** Waits for `closing`, at most `seconds` (0: no deadline), then destroys what `remaining()` still holds. */
 export async function withShutdownDeadline(
@@ -21,7 +22,7 @@ export async function withShutdownDeadline(
   }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {
-    timer = setTimeout(resolve, seconds * 1000, 'deadline');
+    timer = setTimeout(resolve, secondsToTimer(seconds), 'deadline');
   });
   try {
     if ((await Promise.race([closing.then(() => 'closed' as const), deadline])) === 'closed') return;

@@ -95,4 +95,16 @@ describe('withShutdownDeadline', () => {
     order.push('returned');
     expect([destroyed, counters.shutdownDeadline, order]).to.deep.equal([[4], 1, ['closed', 'returned']]);
   });
+
+  it('a deadline longer than a Node timer holds (3,000,000 s) is clamped, not fired after 1 ms', async () => {
+    const { connection, destroyed } = fakeConnection(5);
+    const counters = new ServerCounters();
+    let finish: () => void = () => undefined;
+    const closing = new Promise<void>((resolve) => (finish = resolve));
+    const waiting = withShutdownDeadline(closing, 3_000_000, () => [connection], counters);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([destroyed, counters.shutdownDeadline]).to.deep.equal([[], 0]);
+    finish();
+    await waiting;
+  });
 });
