@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { CertStoreType, ErrorCode, PACKAGE_VERSION, PropertyId, propertyInfo, type PropertyInfo } from '../lib/generated/api';
 import { WSServerError } from '../lib/server/errors';
-import { parseBoolean, parseInteger } from '../lib/server/values';
+import { booleanValue, integerValue } from '../lib/server/values';
 import type { WSConnection } from '../lib/server/ws-connection';
 import type { WSServer } from '../lib/server/ws-server';
 import { BLOB_STORE_TYPES, bytesOfString, isByteString, stringOfBytes } from './byte-strings';
@@ -122,22 +122,22 @@ export function setProperty(
     }
     switch (info.id) {
       case PropertyId.ConnectionBacklog:
-        server.connectionBacklog = integer(value, 1);
+        server.connectionBacklog = integerValue(value, 1);
         return;
       case PropertyId.DefaultTimeout:
-        server.defaultTimeout = integer(value, 0);
+        server.defaultTimeout = integerValue(value, 0);
         return;
       case PropertyId.Listening:
-        server.listening = boolean(value);
+        server.listening = booleanValue(value);
         return;
       case PropertyId.LocalHost:
         server.localHost = text(value);
         return;
       case PropertyId.LocalPort:
-        server.localPort = integer(value, 0, 65535);
+        server.localPort = integerValue(value, 0, 65535);
         return;
       case PropertyId.SSLAuthenticateClients:
-        server.sslAuthenticateClients = boolean(value);
+        server.sslAuthenticateClients = booleanValue(value);
         return;
       case PropertyId.SSLCertEncoded:
         server.sslCertEncoded = binaryText(value, 'SSLCertEncoded');
@@ -149,7 +149,7 @@ export function setProperty(
         server.sslCertStorePassword = text(value);
         return;
       case PropertyId.SSLCertStoreType:
-        server.sslCertStoreType = integer(value, 0);
+        server.sslCertStoreType = integerValue(value, 0);
         return;
       case PropertyId.SSLCertSubject:
         server.sslCertSubject = text(value);
@@ -165,13 +165,13 @@ export function setProperty(
   const connection: WSConnection = server.connection(requireIndex(index));
   switch (info.id) {
     case PropertyId.WSConnectionAcceptData:
-      connection.acceptData = boolean(value);
+      connection.acceptData = booleanValue(value);
       return;
     case PropertyId.WSConnectionConnected:
-      if (!boolean(value)) void server.disconnect(connection.connectionId).catch(() => undefined);
+      connection.connected = booleanValue(value);
       return;
     case PropertyId.WSConnectionDataFormat: {
-      const format = integer(value, 0);
+      const format = integerValue(value, 0);
       if (![0, 1, 2, 9, 10].includes(format)) throw new WSServerError(ErrorCode.InvalidValue, 'Invalid value. DataFormat is 0, 1, 2, 9 or 10.');
       connection.dataFormat = format;
       return;
@@ -180,7 +180,7 @@ export function setProperty(
       sendData(server, connection, binary(value));
       return;
     case PropertyId.WSConnectionTimeout:
-      connection.timeout = integer(value, 0);
+      connection.timeout = integerValue(value, 0);
       return;
     default:
       throw new WSServerError(ErrorCode.UnknownProperty);
@@ -190,18 +190,6 @@ export function setProperty(
 function requireIndex(index: unknown): number | string {
   if (typeof index === 'number' || typeof index === 'string') return index;
   throw new WSServerError(ErrorCode.InvalidConnectionId);
-}
-
-function integer(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = parseInteger(value);
-  if (n === undefined || n < min || n > max) throw new WSServerError(ErrorCode.InvalidValue);
-  return n;
-}
-
-function boolean(value: unknown): boolean {
-  const b = parseBoolean(value);
-  if (b === undefined) throw new WSServerError(ErrorCode.InvalidValue);
-  return b;
 }
 
 function text(value: unknown): string {

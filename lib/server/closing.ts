@@ -14,6 +14,17 @@ import { rejectWaiters } from './send-policy';
 import { secondsToTimer } from './timer-limit';
 
 /**
+ * Disconnect (the method, WSConnectionConnected=false, and Shutdown for each connection): a close with
+ * DisconnectStatusCode / DisconnectStatusDescription; with WaitForCloseResponse it waits for the
+ * client's reply up to the connection's Timeout, else 5 s.
+ */
+export function disconnect(connection: ConnectionBase): Promise<void> {
+  const values = connection.engine.settings.values;
+  const waitSeconds = connection.timeout > 0 ? connection.timeout : 5;
+  return close(connection, values.DisconnectStatusCode, values.DisconnectStatusDescription, values.WaitForCloseResponse, waitSeconds);
+}
+
+/**
  * A close we start: close frame with `code`/`reason`; with `waitForReply` the TCP connection ends when
  * the client answers (or after `waitSeconds`), else once the close frame is out.
  */

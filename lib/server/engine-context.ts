@@ -21,6 +21,4 @@ export interface EngineContext {
   readonly defaultTimeout: number;
   /** A connection's socket closed: it leaves the registry. */
   connectionClosed(connectionId: number): void;
-  /** Disconnect, as the method does (WSConnectionConnected=false). */
-  disconnect(connectionId: number): Promise<void>;
 }

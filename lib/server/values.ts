@@ -5,6 +5,8 @@
  * Integers are decimal, with an optional sign; flag settings (e.g. SSLSecurityFlags) are often written
  * in hexadecimal, so '0x…' is accepted as well.
  */
+import { ErrorCode } from '../generated/api';
+import { WSServerError } from './errors';
 
 /**
  * Reads a boolean the way the reference does.
@@ -61,6 +63,20 @@ export function parseInteger(value: unknown): number | undefined {
   // Avoid -0 from '-0' so that results compare cleanly with ===.
   if (result === 0) return 0;
   return Number.isSafeInteger(result) ? result : undefined;
+}
+
+/** A property's integer value in [min, max] by these rules, or 605 (Invalid value) when it is not one. */
+export function integerValue(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = parseInteger(value);
+  if (n === undefined || n < min || n > max) throw new WSServerError(ErrorCode.InvalidValue);
+  return n;
+}
+
+/** A property's boolean value by these rules, or 605 (Invalid value) when it is not one. */
+export function booleanValue(value: unknown): boolean {
+  const b = parseBoolean(value);
+  if (b === undefined) throw new WSServerError(ErrorCode.InvalidValue);
+  return b;
 }
 
 /** 'True' or 'False': what `Config("Name")` returns for a boolean setting. */

@@ -16,7 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import { Opcode } from '../protocol/constants';
 import type { ProtocolError } from '../protocol/errors';
 import { ConnectionBase, Phase } from './connection-base';
-import { close, outputOverflowed, peerClosed, protocolFailed, socketClosed, socketEnded, socketFailed, whenClosed } from './closing';
+import { close, disconnect, outputOverflowed, peerClosed, protocolFailed, socketClosed, socketEnded, socketFailed, whenClosed } from './closing';
 import type { EngineContext } from './engine-context';
 import { DataInEvent } from './events';
 import { beginHandshake, handshakeTimeout, receiveHandshake, refuse } from './handshake-flow';
@@ -63,7 +63,7 @@ export class WSConnection extends ConnectionBase {
 
   set connected(value: boolean) {
     if (value || this.stage === Phase.Closed) return;
-    this.engine.disconnect(this.connectionId).catch(noop);
+    disconnect(this).catch(noop);
   }
 
   /** WSConnectionAcceptData: false stops reading and DataIn; true resumes. Nothing is lost. */

@@ -6,22 +6,20 @@
  * The server itself only holds its parts together and answers the API:
  *   settings (settings.ts, generated typed values)   config (config.ts)
  *   dispatcher (ProcessIdleEvents or DoEvents)        logger (the Log event)
- *   acceptor (listen, accept, ConnectionRequest)      registry (connections by id)
- *   flusher (one write per connection per round)      send-format (DataFormat rules)
- * Each connection (ws-connection.ts) gets them as its EngineContext.
- *
- * (Longer than the ~400 lines the other files keep to: it is the public surface — one accessor per
- * documented property and one method per documented method, each with its documentation — and holds
- * no logic of its own beyond argument checks.)
+ *   listening (start, stop, TLS, metrics port)        acceptor (accept, ConnectionRequest)
+ *   registry (connections by id)                      flusher (one write per connection per round)
+ *   send-format (DataFormat rules)                    metrics (the figures operators watch)
+ * Each connection (ws-connection.ts) gets them as its EngineContext. What is here is the public
+ * surface — one accessor per documented property, one method per documented method — and argument
+ * checks.
  */
 import { EventEmitter } from 'node:events';
 import { ErrorCode } from '../generated/api';
 import { Opcode } from '../protocol/constants';
 import { CertificateSelection } from '../tls/cert-selection';
-import { prepareTls, type TlsLayer } from '../tls/tls-layer';
 import { Acceptor } from './acceptor';
 import type { ClientList } from './client-filter';
-import { resolveClientNames, type NameFailure } from './client-names';
+import { disconnect } from './closing';
 import { config } from './config';
 import { Dispatcher, type HeldDecision } from './dispatcher';
 import type { EngineContext } from './engine-context';
@@ -31,7 +29,7 @@ import { FlushScheduler } from './flush-scheduler';
 import { Logger } from './logger';
 import { connectionMetrics, serverMetrics, type ConnectionMetrics, type ServerMetrics } from './metrics';
 import { ServerCounters } from './server-counters';
-import { MetricsEndpoint } from './metrics-endpoint';
+import { Listening } from './listening';
 import { formatMetricsText, type MetricsTextOptions } from './metrics-text';
 import { withShutdownDeadline } from './shutdown-deadline';
 import { ReadTurns } from './read-clock';
@@ -39,6 +37,7 @@ import { ConnectionRegistry, type ConnectionIdLike } from './registry';
 import type { QueueFigures } from './connection-base';
 import { formatData, formatTrySend, textBytes, toBytes } from './send-format';
 import { Settings, formatSettingValue, type SettingValue } from './settings';
+import { integerValue } from './values';
 import type { WSConnection } from './ws-connection';
 
 export { VERSION } from './config';
@@ -55,6 +54,14 @@ export interface WSServerOptions {
 
 type Listener<K extends WSServerEventName> = (event: WSServerEvents[K]) => void;
 
+/** The reference's events with typed payloads (events.ts); any other name is EventEmitter's as usual. */
+export interface WSServer {
+  on<K extends WSServerEventName>(event: K, listener: Listener<K>): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once<K extends WSServerEventName>(event: K, listener: Listener<K>): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
 export class WSServer extends EventEmitter {
   /** Server-wide config settings. */
   readonly settings: Settings;
@@ -68,9 +75,6 @@ export class WSServer extends EventEmitter {
   readonly acceptor: Acceptor;
   private readonly flusher = new FlushScheduler();
   private readonly engine: EngineContext;
-  private listeningValue = false;
-  /** StartListening is under way (looking up the client lists' host names, binding). */
-  private starting = false;
 
   private localHostValue = '';
   private localPortValue = 0;
@@ -81,12 +85,9 @@ export class WSServer extends EventEmitter {
   sslAuthenticateClients = false;
   /** The server certificate (SSLCertStoreType/Store/StorePassword/Subject/Encoded); lib/tls. */
   private readonly certificate = new CertificateSelection();
-  /** The TLS layer while listening with TLS: a certificate selected meanwhile goes to it. */
-  private tlsLayer: TlsLayer | null = null;
   /** What the engine counts for metrics() (metrics.ts). */
   private readonly counters = new ServerCounters();
-  /** MetricsPort's HTTP listener. */
-  private readonly metricsEndpoint = new MetricsEndpoint();
+  private readonly listeningState: Listening;
 
   constructor(options: WSServerOptions = {}) {
     // A listener that returns a rejected promise (an async handler that throws) is reported like one that throws.
@@ -106,26 +107,14 @@ export class WSServer extends EventEmitter {
       turns: new ReadTurns(),
       metrics: this.counters,
       connectionClosed: (id) => this.registry.delete(id),
-      disconnect: (id) => this.disconnect(id),
     };
     this.acceptor = new Acceptor(this.engine, this.registry);
+    this.listeningState = new Listening(this, this.acceptor, this.certificate);
     if (options.localHost !== undefined) this.localHost = options.localHost;
     if (options.localPort !== undefined) this.localPort = options.localPort;
     if (options.defaultTimeout !== undefined) this.defaultTimeout = options.defaultTimeout;
     if (options.connectionBacklog !== undefined) this.connectionBacklog = options.connectionBacklog;
     for (const [name, value] of Object.entries(options.config ?? {})) this.config(`${name}=${formatSettingValue(value)}`);
-  }
-
-  override on<K extends WSServerEventName>(event: K, listener: Listener<K>): this;
-  override on(event: string | symbol, listener: (...args: any[]) => void): this;
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    return super.on(event, listener);
-  }
-
-  override once<K extends WSServerEventName>(event: K, listener: Listener<K>): this;
-  override once(event: string | symbol, listener: (...args: any[]) => void): this;
-  override once(event: string | symbol, listener: (...args: any[]) => void): this {
-    return super.once(event, listener);
   }
 
   /** An async event handler failed: reported through the Error event (never through Error itself). */
@@ -142,7 +131,7 @@ export class WSServer extends EventEmitter {
   }
 
   set connectionBacklog(value: number) {
-    this.backlog = checkInteger(value, 1, 0x7fffffff);
+    this.backlog = integerValue(value, 1, 0x7fffffff);
   }
 
   /** WSConnectionCount: connections currently known (from TCP accept to close). */
@@ -161,16 +150,16 @@ export class WSServer extends EventEmitter {
   }
 
   set defaultTimeout(value: number) {
-    this.defaultTimeoutValue = checkInteger(value, 0, 0x7fffffff);
+    this.defaultTimeoutValue = integerValue(value, 0, 0x7fffffff);
   }
 
   /** Listening: true while accepting connections. Setting it starts or stops listening (errors go to the Error event). */
   get listening(): boolean {
-    return this.listeningValue;
+    return this.listeningState.active;
   }
 
   set listening(value: boolean) {
-    if (value === this.listeningValue) return;
+    if (value === this.listeningState.active) return;
     const action = value ? this.startListening() : this.stopListening();
     action.catch((error) => this.reportError(0, toServerError(error).code, toServerError(error).message));
   }
@@ -181,18 +170,18 @@ export class WSServer extends EventEmitter {
   }
 
   set localHost(value: string) {
-    if (this.listeningValue) throw new WSServerError(ErrorCode.LocalHostWhileListening);
+    if (this.listeningState.active) throw new WSServerError(ErrorCode.LocalHostWhileListening);
     this.localHostValue = String(value ?? '');
   }
 
   /** LocalPort: the port to listen on (0 = any free port; the real one is shown once listening). */
   get localPort(): number {
-    return this.listeningValue ? this.acceptor.boundPort : this.localPortValue;
+    return this.listeningState.active ? this.acceptor.boundPort : this.localPortValue;
   }
 
   set localPort(value: number) {
-    if (this.listeningValue) throw new WSServerError(ErrorCode.LocalPortWhileListening);
-    this.localPortValue = checkInteger(value, 0, 65535);
+    if (this.listeningState.active) throw new WSServerError(ErrorCode.LocalPortWhileListening);
+    this.localPortValue = integerValue(value, 0, 65535);
   }
 
   /** SSLCertEncoded: the selected certificate (base64 DER). Setting it (PEM, base64 or DER) looks up its key in SSLCertStore. */
@@ -202,7 +191,7 @@ export class WSServer extends EventEmitter {
 
   set sslCertEncoded(value: string | Uint8Array) {
     this.certificate.encoded = value;
-    this.reselectCertificate();
+    this.listeningState.certificateSelected();
   }
 
   /** SSLCertStore: a file name for the file store types, the content for the blob types. */
@@ -229,7 +218,7 @@ export class WSServer extends EventEmitter {
   }
 
   set sslCertStoreType(value: number) {
-    this.certificate.storeType = checkInteger(value, 0, 0x7fffffff);
+    this.certificate.storeType = integerValue(value, 0, 0x7fffffff);
   }
 
   /**
@@ -243,19 +232,7 @@ export class WSServer extends EventEmitter {
 
   set sslCertSubject(value: string) {
     this.certificate.subject = value;
-    this.reselectCertificate();
-  }
-
-  /**
-   * While listening with TLS, selecting a certificate (SSLCertSubject, SSLCertEncoded) replaces the one
-   * new connections get, without a restart; established connections keep theirs. A selection that
-   * cannot be used throws its 27x error then, and the previous certificate stays in use. Clearing the
-   * selection, or selecting one for a plain listener, waits for the next StartListening.
-   */
-  private reselectCertificate(): void {
-    const layer = this.tlsLayer;
-    if (layer === null || !this.listeningValue || !this.certificate.requested) return;
-    layer.replaceCertificate(this.certificate.resolve()!);
+    this.listeningState.certificateSelected();
   }
 
   /** The connection with this id, or 126 (Invalid ConnectionId). */
@@ -270,60 +247,35 @@ export class WSServer extends EventEmitter {
 
   // ─── Methods ────────────────────────────────────────────────────────────────────────────────
 
-  /** StartListening: binds LocalHost:LocalPort (104 if already listening; socket errors as 100xx codes). */
-  async startListening(): Promise<void> {
-    if (this.listeningValue || this.acceptor.active || this.starting) throw new WSServerError(ErrorCode.AlreadyListening);
-    // TLS when a certificate was selected (UseSSL forces either way); 27x/282/608 when it cannot be used.
-    const tls = prepareTls(this, this.certificate);
-    const useIPv6 = this.settings.values.UseIPv6;
-    const host = this.localHostValue || (useIPv6 === 0 ? '0.0.0.0' : '::');
-    this.starting = true;
-    try {
-      // Host names in the client lists are looked up before the first client can arrive, so the filter
-      // has no gap at the start (a failed lookup is reported and does not stop the server).
-      await Promise.all([
-        resolveClientNames('AllowedClients', this.acceptor.allowed, this.nameFailed),
-        resolveClientNames('BlockedClients', this.acceptor.blocked, this.nameFailed),
-      ]);
-      await this.acceptor.listen({ host, port: this.localPortValue, backlog: this.backlog, ipv6Only: useIPv6 === 1 }, tls);
-      await this.openMetricsEndpoint();
-    } finally {
-      this.starting = false;
-    }
-    this.tlsLayer = tls;
-    this.listeningValue = true;
-    this.log(0, 1, `Listening on ${host}:${this.acceptor.boundPort}.`, 'Info');
+  /**
+   * StartListening: binds LocalHost:LocalPort (104 if already listening; socket errors as 100xx codes).
+   * While listening, selecting a certificate replaces the one new connections get (listening.ts).
+   */
+  startListening(): Promise<void> {
+    return this.listeningState.start({ host: this.localHostValue, port: this.localPortValue, backlog: this.backlog });
   }
 
   /** StopListening: no new connections; existing ones keep working. */
   async stopListening(): Promise<void> {
-    this.listeningValue = false;
-    this.tlsLayer = null;
-    this.metricsEndpoint.close();
-    if (this.acceptor.stop()) this.log(0, 1, 'Stopped listening.', 'Info');
+    this.listeningState.stop();
   }
 
   /**
-   * Shutdown: StopListening, then Disconnect on every connection (the reference: "equivalent to calling
-   * StopListening and then breaking every client connection by calling Disconnect"). Each close carries
-   * DisconnectStatusCode / DisconnectStatusDescription (1000 and '' by default) once what was queued for
-   * the client is out; connections still in their handshake are dropped.
+   * Shutdown: StopListening, then Disconnect on every open connection, as the reference defines it, so
+   * each close carries DisconnectStatusCode / DisconnectStatusDescription (1000 and '' by default) once
+   * what was queued for the client is out; connections still in their handshake are dropped.
+   * ShutdownTimeout bounds the whole (shutdown-deadline.ts).
    */
   async shutdown(): Promise<void> {
     await this.stopListening();
     const closing: Promise<void>[] = [];
-    for (const connection of [...this.registry.values()]) closing.push(this.disconnectConnection(connection));
+    for (const connection of [...this.registry.values()]) closing.push(disconnect(connection));
     await withShutdownDeadline(Promise.all(closing), this.settings.values.ShutdownTimeout, () => this.registry.values(), this.counters);
   }
 
-  /** Disconnect: closes the connection with DisconnectStatusCode/DisconnectStatusDescription. */
+  /** Disconnect: closes the connection with DisconnectStatusCode/DisconnectStatusDescription (closing.ts). */
   async disconnect(id: ConnectionIdLike): Promise<void> {
-    await this.disconnectConnection(this.connection(id));
-  }
-
-  private disconnectConnection(connection: WSConnection): Promise<void> {
-    const values = this.settings.values;
-    return connection.close(values.DisconnectStatusCode, values.DisconnectStatusDescription, values.WaitForCloseResponse, closeWaitSeconds(connection));
+    await disconnect(this.connection(id));
   }
 
   /**
@@ -386,22 +338,15 @@ export class WSServer extends EventEmitter {
   }
 
   /**
-   * Sends one message without a promise: for hot paths (an echo, a relay, a broadcast) on asynchronous
-   * connections. Returns 0 when the message was queued, else the error code — nothing is thrown and no
-   * Error event fires:
-   * - 126 no such connection; 614 the WebSocket is not open (or is closing);
-   * - 616 the data does not fit the format (text bytes that are not UTF-8, a ping or pong above 125
-   *   bytes, an unknown format, a MessageLength violation);
-   * - 10035 more than OutBufferSize bytes wait for this client (or a SendFile holds the connection):
-   *   nothing was queued, ReadyToSend is false and the ReadyToSend event fires once there is room.
+   * One message without a promise, for hot paths (echo, relay, broadcast). Returns 0 when it was queued,
+   * else the error code, without throwing or firing Error: 126 no such connection, 614 not open, 616
+   * the data does not fit the format (not UTF-8, a control frame above 125 bytes, MessageLength),
+   * 10035 more than OutBufferSize waits (or a SendFile holds the connection; ReadyToSend fires once
+   * there is room). It never waits: where Send would wait (Timeout > 0), it answers 10035.
    *
-   * `dataFormat` is a WSConnectionDataFormat value, by default the connection's: 1 text (a string, or
-   * UTF-8 bytes sent as they are), 2 binary (strings encoded with CodePage), 9 ping, 10 pong, 0 automatic
-   * (as Send). A DataIn event's `dataFormat` fits: `trySend(e.connectionId, e.textB, e.dataFormat)` echoes
-   * a whole message (BufferMessage) without decoding it. BytesSent is set as by Send.
-   *
-   * It never waits: on a synchronous connection (Timeout > 0) it queues only when Send would queue at
-   * once, and returns 10035 where Send would wait.
+   * `dataFormat` is a WSConnectionDataFormat value (default the connection's): 1 text, 2 binary, 9
+   * ping, 10 pong, 0 as Send. `trySend(e.connectionId, e.textB, e.dataFormat)` echoes a DataIn
+   * message as it came. BytesSent is set as by Send.
    */
   trySend(id: ConnectionIdLike, data: Uint8Array | string, dataFormat?: number): number {
     const connection = this.registry.find(id);
@@ -458,7 +403,7 @@ export class WSServer extends EventEmitter {
 
   /** The server's figures now: connections by phase, queued bytes per budget, traffic, refusals, failures, close codes. */
   metrics(): ServerMetrics {
-    return serverMetrics(this.counters, this.registry.values(), this.listeningValue);
+    return serverMetrics(this.counters, this.registry.values(), this.listeningState.active);
   }
 
   /** One connection's figures now (126 for an unknown id). */
@@ -471,18 +416,6 @@ export class WSServer extends EventEmitter {
     return formatMetricsText(this.metrics(), options);
   }
 
-  /** MetricsPort > 0: serve metricsText() on the loopback port; when it cannot be bound, the start is undone. */
-  private async openMetricsEndpoint(): Promise<void> {
-    const port = this.settings.values.MetricsPort;
-    if (port === 0) return;
-    try {
-      await this.metricsEndpoint.open(port, () => this.metricsText());
-    } catch (error) {
-      this.acceptor.stop();
-      throw error;
-    }
-  }
-
   // ─── For the TLS layer (lib/tls/tls-host.ts) and the compat faces ───────────────────────────
 
   /**
@@ -490,14 +423,8 @@ export class WSServer extends EventEmitter {
    * are looked up now (until then they fail closed, see defaultAccept); otherwise at StartListening.
    */
   clientListChanged(setting: 'AllowedClients' | 'BlockedClients', list: ClientList): void {
-    if (list.hostNames.length === 0 || !(this.acceptor.active || this.starting)) return;
-    void resolveClientNames(setting, list, this.nameFailed);
+    this.listeningState.clientListChanged(setting, list);
   }
-
-  private readonly nameFailed = (failure: NameFailure): void => {
-    this.log(0, 1, failure.description, 'Error');
-    this.reportError(0, failure.code, failure.description);
-  };
 
   /** Fires (or queues) an informational event. */
   dispatchEvent<K extends WSServerEventName>(name: K, event: WSServerEvents[K]): void {
@@ -518,15 +445,4 @@ export class WSServer extends EventEmitter {
   log(connectionId: number, level: number, message: string, logType: string): void {
     this.logger.log(connectionId, level, message, logType);
   }
-}
-
-/** How long a close we start waits for the client's reply (WaitForCloseResponse). */
-function closeWaitSeconds(connection: WSConnection): number {
-  return connection.timeout > 0 ? connection.timeout : 5;
-}
-
-function checkInteger(value: unknown, min: number, max: number): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new WSServerError(ErrorCode.InvalidValue);
-  return n;
 }

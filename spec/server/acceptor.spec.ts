@@ -42,7 +42,6 @@ function setup(overrides: Record<string, SettingValue> = {}) {
     metrics: new ServerCounters(),
     defaultTimeout: 0,
     connectionClosed: (id) => registry.delete(id),
-    disconnect: async (id) => registry.get(id).close(1000, '', false, 1),
   };
   const acceptor = new Acceptor(engine, registry);
   acceptors.push(acceptor);

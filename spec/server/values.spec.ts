@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatBoolean, parseBoolean, parseConfigString, parseInteger } from '../../lib/server/values';
+import { booleanValue, formatBoolean, integerValue, parseBoolean, parseConfigString, parseInteger } from '../../lib/server/values';
 
 describe('server/values', () => {
   describe('parseBoolean', () => {
@@ -157,6 +157,17 @@ describe('server/values', () => {
     it('leaves out index and value when absent (no undefined-valued keys)', () => {
       expect(Object.keys(parseConfigString('A') ?? {})).to.deep.equal(['name']);
       expect(Object.keys(parseConfigString('A[1]') ?? {})).to.deep.equal(['name', 'index']);
+    });
+  });
+
+  describe('integerValue and booleanValue (property setters)', () => {
+    it('take what the parsers take, in range, and throw 605 for anything else', () => {
+      expect([integerValue('0x10', 0, 100), integerValue(' 7 ', 0), integerValue(65535, 0, 65535)]).to.deep.equal([16, 7, 65535]);
+      for (const bad of ['1e3', '', 1.5, 65536, -1, null]) {
+        expect(() => integerValue(bad, 0, 65535), String(bad)).to.throw().with.property('code', 605);
+      }
+      expect([booleanValue('Yes'), booleanValue(0)]).to.deep.equal([true, false]);
+      expect(() => booleanValue('2')).to.throw().with.property('code', 605);
     });
   });
 });
