@@ -14,6 +14,18 @@
  */
 import { elements, type Element } from './asn1';
 
+/** Why a PFX could not be read; `reason` tells the wrong password apart from the rest. */
+export class Pkcs12Error extends Error {
+  override name = 'Pkcs12Error';
+  constructor(
+    /** 'limit': the file is over one of the caps of ./pkcs12-limits (the message names it). */
+    readonly reason: 'password' | 'format' | 'unsupported' | 'limit',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export const Pkcs12Limits = Object.freeze({
   /** Iterations of one MAC key or one encryption key derivation (PKCS#12 KDF or PBKDF2). */
   maxIterations: 300_000,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
-import { Pkcs12Error, pkcs12Kdf, readPkcs12 } from '../../lib/tls/pkcs12';
+import { Pkcs12Error, readPkcs12 } from '../../lib/tls/pkcs12';
 import { PASSWORD, fixture } from './fixtures';
 
 const SHA1 = ['sha1', 20, 64] as const;
@@ -18,25 +18,6 @@ function subjectOf(der: Buffer): string {
 }
 
 describe('tls/pkcs12', () => {
-  describe('pkcs12Kdf (RFC 7292 Appendix B.2)', () => {
-    // The long-standing PKCS#12 KDF test vectors (password "smeg" / "queeg"), also what OpenSSL computes.
-    it('derives keys (ID 1) and IVs (ID 2)', () => {
-      const salt = Buffer.from('0a58cf64530d823f', 'hex');
-      expect(pkcs12Kdf(SHA1, bmp('smeg'), salt, 1, 1, 24).toString('hex')).to.equal('8aaae6297b6cb04642ab5b077851284eb7128f1a2a7fbca3');
-      expect(pkcs12Kdf(SHA1, bmp('smeg'), salt, 2, 1, 8).toString('hex')).to.equal('79993dfe048d3b76');
-    });
-
-    it('iterates and spans several digest blocks', () => {
-      const salt = Buffer.from('1682c0fc5b3f7ec5', 'hex');
-      expect(pkcs12Kdf(SHA1, bmp('queeg'), salt, 1, 1000, 24).toString('hex')).to.equal('483dd6e919d7de2e8e648ba8f862f3fbfbdc2bcb2c02957f');
-    });
-
-    it('works with SHA-256 (value from `openssl kdf … PKCS12KDF`)', () => {
-      const key = pkcs12Kdf(SHA256, Buffer.from(PASSWORD), Buffer.from('0102030405060708', 'hex'), 3, 2048, 32);
-      expect(key.toString('hex')).to.equal('fa04dd1a13ff47167b6f0be078d289cbddec79755bdd0347a9f0e4e06a878d8b');
-    });
-  });
-
   describe('readPkcs12', () => {
     it('reads an OpenSSL 3 PFX (PBES2 AES-256, HMAC-SHA256): certificates, key and attributes', () => {
       const contents = readPkcs12(fixture('server-rsa.pfx'), PASSWORD);
