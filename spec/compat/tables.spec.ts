@@ -249,6 +249,17 @@ const SETTING_DEFAULTS: Array<[string, number | boolean | string]> = [
   ['MetricsPort', 0],
   ['UseSSL', ''],
   ['SSLLocalCRLs', ''],
+  // The budgets and deflate memory settings (docs/LIMITS.md gives these defaults beside ws's and uWS's).
+  ['MaxMessageFragments', 100000],
+  ['MaxQueuedEvents', 1024],
+  ['MaxQueuedOutput', 268435456],
+  ['DeflateThreshold', 64],
+  ['DeflateLevel', 1],
+  ['DeflateMemLevel', 8],
+  ['DeflateServerMaxWindowBits', 15],
+  ['DeflateClientMaxWindowBits', 15],
+  ['DeflateServerNoContextTakeover', false],
+  ['DeflateClientNoContextTakeover', false],
 ];
 
 /** The reference's setting list (names without [ConnectionId]). */
@@ -456,6 +467,12 @@ describe('compat/ids tables', () => {
         'ShutdownTimeout',
         'MetricsPort',
       ]);
+    });
+
+    it('has a default written down here for every writable setting, so a new one cannot skip this check', () => {
+      const listed = new Set(SETTING_DEFAULTS.map(([name]) => name));
+      const missing = CONFIG_SETTINGS.filter((s) => !s.readOnly && !listed.has(s.name)).map((s) => s.name);
+      expect(missing).to.deep.equal([]);
     });
 
     for (const [name, value] of SETTING_DEFAULTS) {
