@@ -1,11 +1,12 @@
 // The benchmark driver (`npm run bench` → bench/run.sh → this file). For each scenario it runs the
 // servers in alternating order round after round (A B C, C B A, A B C, …), a fresh server process for
 // every round, the load client (bench/load-client.mjs) in its own process, and prints medians,
-// min–max and the ratios against the goals of issue 7. Loopback only; every child has a deadline.
+// min–max and the ratios against the goals of issues 7 and 15 (throughput, p99 latency, memory per
+// connection). Loopback only; every child has a deadline.
 //
 //   node bench/run.mjs [--scenario small,medium,…|all] [--rounds 3] [--duration 5] [--warmup 1]
 //        [--idle-conns 10000] [--scale-conns 100000] [--pin] [--verify] [--markdown]
-//        [--json file] [--cpu-prof dir] [--max-minutes 60] [--list] [--baseline dir]
+//        [--json file] [--cpu-prof dir] [--max-minutes 60] [--list] [--baseline dir] [--no-install]
 //
 // Scenarios: small, medium, large, deflate-small, tls-small, compat, idle, scale (see SCENARIOS).
 // --pin       runs servers on CPU 0 and the client on CPU 1 (taskset), when the machine has 2+ CPUs.
@@ -14,6 +15,9 @@
 // --heap-snapshot dir  idle scenario: a heap snapshot of each server once its connections are open
 //             (summarise with bench/heap-summary.mjs file --per N).
 // BENCH_DIST=dir benchmarks another build of the package instead of dist/.
+// The Bun peer (bench/servers/bun-echo.mjs) runs under the `bun` binary of bench/package.json: on first
+// use this driver installs it (npm install --prefix bench) unless --no-install; BENCH_BUN=path picks
+// another binary. Without it the Bun rows say how to get it and the other peers run.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -28,40 +32,42 @@ const here = fileURLToPath(new URL('./', import.meta.url));
 
 /** Echo servers: a script in bench/servers/ and how the client talks to it. */
 const SERVERS = {
-  ours: { script: 'modern.mjs', title: 'ours, modern API' },
-  'compat-idle': { script: 'compat-idle.mjs', title: 'ours, compat ProcessIdleEvents' },
-  'compat-doevents': { script: 'compat-doevents.mjs', title: 'ours, compat DoEvents loop' },
+  ours: { script: 'modern.mjs', title: 'ours, modern API', ours: true },
+  'compat-idle': { script: 'compat-idle.mjs', title: 'ours, compat ProcessIdleEvents', ours: true },
+  'compat-doevents': { script: 'compat-doevents.mjs', title: 'ours, compat DoEvents loop', ours: true },
   ws: { script: 'ws.mjs', title: 'ws 8.x' },
   raw: { script: 'raw.mjs', title: 'raw echo (ceiling)', raw: true },
+  bun: { script: 'bun-echo.mjs', title: 'Bun.serve (uWebSockets)', runtime: 'bun' },
 };
 
 const SMALL = { conns: 100, inflight: 8, size: 32 };
 
 /**
- * `ratios`: [A, B, goal?, 'min'|'max'] — A/B of the medians; a goal is met when the ratio is at least
- * (min, the default) or at most (max) the goal.
+ * `ratios`: [A, B, goal?, 'min'|'max', metric?] — A/B of the medians of a metric (msgs/s, or RSS KiB per
+ * connection for idle, unless `metric` names another: 'p99Ms', 'p50Ms'); a goal is met when the ratio is
+ * at least (min, the default) or at most (max) the goal. Latency ratios are A's p99 over B's: ≤ is good.
  */
 const SCENARIOS = {
   small: {
     kind: 'throughput',
     about: '100 conns × 8 in flight × 32 B text',
     client: SMALL,
-    servers: ['ours', 'ws', 'raw'],
-    ratios: [['ours', 'ws', 2.0], ['ours', 'raw'], ['ws', 'raw']],
+    servers: ['ours', 'ws', 'raw', 'bun'],
+    ratios: [['ours', 'raw', 0.8], ['ours', 'bun'], ['ours', 'ws', 2.0], ['ours', 'bun', undefined, 'max', 'p99Ms'], ['ws', 'raw'], ['bun', 'raw']],
   },
   medium: {
     kind: 'throughput',
     about: '20 conns × 4 in flight × 16 KiB binary',
     client: { conns: 20, inflight: 4, size: 16384, binary: true },
-    servers: ['ours', 'ws', 'raw'],
-    ratios: [['ours', 'ws', 2.0], ['ours', 'raw'], ['ws', 'raw']],
+    servers: ['ours', 'ws', 'raw', 'bun'],
+    ratios: [['ours', 'bun', 0.9], ['ours', 'bun', 1.5, 'max', 'p99Ms'], ['ours', 'bun', undefined, 'max', 'p50Ms'], ['ours', 'ws', 2.0], ['ours', 'ws', undefined, 'max', 'p99Ms'], ['ours', 'raw'], ['bun', 'raw']],
   },
   large: {
     kind: 'throughput',
     about: '2 conns × 2 in flight × 1 MiB binary',
     client: { conns: 2, inflight: 2, size: 1048576, binary: true },
-    servers: ['ours', 'ws', 'raw'],
-    ratios: [['ours', 'raw', 0.8], ['ours', 'ws'], ['ws', 'raw']],
+    servers: ['ours', 'ws', 'raw', 'bun'],
+    ratios: [['ours', 'bun', 0.9], ['ours', 'bun', 1.5, 'max', 'p99Ms'], ['ours', 'bun', undefined, 'max', 'p50Ms'], ['ours', 'raw', 0.8], ['ours', 'ws'], ['ours', 'ws', undefined, 'max', 'p99Ms'], ['bun', 'raw']],
   },
   'deflate-small': {
     kind: 'throughput',
@@ -76,21 +82,21 @@ const SCENARIOS = {
     about: 'small over TLS (throw-away RSA cert)',
     client: { ...SMALL, tls: true },
     serverArgs: ['--tls'],
-    servers: ['ours', 'ws', 'raw'],
-    ratios: [['ours', 'ws', 1.5], ['ours', 'raw'], ['ws', 'raw']],
+    servers: ['ours', 'ws', 'raw', 'bun'],
+    ratios: [['ours', 'bun', 0.75], ['ours', 'ws', 1.5], ['ours', 'bun', undefined, 'max', 'p99Ms'], ['ours', 'raw'], ['bun', 'raw']],
   },
   compat: {
     kind: 'throughput',
     about: 'small: the compat faces against the modern API',
     client: SMALL,
     servers: ['ours', 'compat-doevents', 'compat-idle'],
-    ratios: [['compat-doevents', 'ours', 0.9], ['compat-idle', 'ours']],
+    ratios: [['compat-doevents', 'ours', 0.95], ['compat-idle', 'ours']],
   },
   idle: {
     kind: 'idle',
     about: 'N idle open connections: server RSS per connection, time to open',
-    servers: ['ours', 'ws', 'raw'],
-    ratios: [['ours', 'raw', 1.1, 'max'], ['ours', 'ws', undefined, 'max'], ['ws', 'raw', undefined, 'max']],
+    servers: ['ours', 'ws', 'raw', 'bun'],
+    ratios: [['ours', 'ws', 0.8, 'max'], ['ours', 'raw', undefined, 'max'], ['ours', 'bun', undefined, 'max'], ['ws', 'raw', undefined, 'max']],
   },
   scale: {
     kind: 'scale',
@@ -119,6 +125,7 @@ const opts = parseArgs(process.argv.slice(2), {
   'max-minutes': 60,
   list: false,
   baseline: '',
+  'no-install': false,
 });
 
 // --baseline DIR: another build of this package (e.g. the dist/ of the commit before a change) runs
@@ -143,6 +150,7 @@ const serverFilter = opts.servers ? new Set(opts.servers.split(',')) : null;
 const deadline = Date.now() + opts['max-minutes'] * 60_000;
 const canPin = opts.pin && cpus().length >= 2 && spawnSync('taskset', ['--version']).status === 0;
 if (opts['cpu-prof']) mkdirSync(opts['cpu-prof'], { recursive: true });
+const bun = chosen.some((name) => SCENARIOS[name].servers.includes('bun')) && (!serverFilter || serverFilter.has('bun')) ? locateBun() : null;
 if (opts['heap-snapshot']) mkdirSync(opts['heap-snapshot'], { recursive: true });
 
 ensureBuild();
@@ -159,6 +167,7 @@ const results = {
   cpuModel: cpus()[0]?.model ?? '',
   fdLimit: openFileLimit(),
   pinned: canPin,
+  bun: bun && { binary: bun.binary, version: bun.version, missing: bun.missing },
   dist,
   scenarios: {},
 };
@@ -166,6 +175,7 @@ const results = {
 log(`# wsserver-compat benchmark — ${results.started}, Node ${process.version}, ${results.cpus} CPUs (${results.cpuModel}), fd limit ${results.fdLimit.soft}/${results.fdLimit.hard}${canPin ? ', pinned' : ''}`);
 log(`# ${results.command}`);
 log(`# measuring ${dist.source} (built ${dist.built})${dist.snapshot ? `, snapshot in ${dist.snapshot}` : ''}`);
+if (bun) log(bun.missing ? `# bun peer: ${bun.missing}` : `# bun peer: Bun ${bun.version} (${bun.binary})`);
 
 for (const name of chosen) {
   if (Date.now() > deadline) {
@@ -242,8 +252,14 @@ async function runIdle(scenario, servers, entry) {
     const order = round % 2 === 0 ? servers : [...servers].reverse();
     for (const server of order) {
       if (Date.now() > deadline) continue;
-      const heap = opts['heap-snapshot'] && round === 0 ? join(opts['heap-snapshot'], `${server}-idle-${n}.heapsnapshot`) : '';
+      const heap = opts['heap-snapshot'] && round === 0 && !SERVERS[server].runtime ? join(opts['heap-snapshot'], `${server}-idle-${n}.heapsnapshot`) : '';
+      if (entry.pending[server]) continue;
       const result = await openAndMeasure(server, n, { localAddresses: Math.max(2, Math.ceil(n / 20000)), check: false, heapFile: heap });
+      if (result.pending) {
+        entry.pending[server] = result.pending;
+        log(`   ${server}: pending — ${result.pending}`);
+        continue;
+      }
       (entry.rounds[server] ??= []).push(result);
       log(`   round ${round + 1} ${server.padEnd(16)} ${result.ok ? `${result.kibPerConn} KiB/conn RSS (heap ${result.heapKibPerConn}, external ${result.externalKibPerConn} KiB/conn), opened ${result.opened} in ${result.openMs} ms` : `FAILED ${JSON.stringify(result)}`}`);
     }
@@ -317,7 +333,10 @@ async function openAndMeasure(server, n, { localAddresses, check, heapFile = '' 
 // ─── Processes ──────────────────────────────────────────────────────────────────────────────────
 
 function nodeCommand(cpu, nodeArgs) {
-  const cmd = [process.execPath, ...nodeArgs];
+  return pinned(cpu, [process.execPath, ...nodeArgs]);
+}
+
+function pinned(cpu, cmd) {
   return canPin ? ['taskset', '-c', String(cpu), ...cmd] : cmd;
 }
 
@@ -325,10 +344,12 @@ function nodeCommand(cpu, nodeArgs) {
 function startServer(name, extraArgs, tag) {
   const def = SERVERS[name];
   const nodeArgs = ['--expose-gc'];
-  if (opts['cpu-prof'] && !def.raw && name !== 'ws') {
+  if (name === 'bun' && bun?.missing) return Promise.resolve({ pending: bun.missing });
+  if (opts['cpu-prof'] && def.ours) {
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts['cpu-prof'], '--cpu-prof-name', `${name}-${tag}-${Date.now()}.cpuprofile`);
   }
-  const [cmd, ...args] = nodeCommand(0, [...nodeArgs, `${here}servers/${def.script}`, ...extraArgs]);
+  const script = `${here}servers/${def.script}`;
+  const [cmd, ...args] = def.runtime === 'bun' ? pinned(0, [bun.binary, script, ...extraArgs]) : nodeCommand(0, [...nodeArgs, script, ...extraArgs]);
   const env = { ...process.env, BENCH_CONTROL: '1', BENCH_DIST: def.dist ?? dist.dir };
   const child = spawn(cmd, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
@@ -466,21 +487,22 @@ function report(name, scenario, entry) {
     };
   }
   entry.ratios = [];
-  for (const [a, b, goal, sense = 'min'] of scenario.ratios) {
-    const sa = entry.summary[a]?.[metric];
-    const sb = entry.summary[b]?.[metric];
+  for (const [a, b, goal, sense = 'min', which = metric] of scenario.ratios) {
+    const sa = entry.summary[a]?.[which];
+    const sb = entry.summary[b]?.[which];
     const pending = entry.pending[a] || entry.pending[b];
     const ratio = sa && sb && sb.median > 0 ? sa.median / sb.median : null;
     const met = ratio === null || goal === undefined ? null : sense === 'min' ? ratio >= goal : ratio <= goal;
     // The same comparison in server CPU per message (B/A, so that > 1 still means A is better).
     const ca = entry.summary[a]?.serverCpuUsPerMsg;
     const cb = entry.summary[b]?.serverCpuUsPerMsg;
-    const cpuRatio = ca && cb && ca.median > 0 ? round2(cb.median / ca.median) : null;
-    entry.ratios.push({ a, b, ratio: ratio === null ? null : round2(ratio), cpuRatio, goal: goal ?? null, sense, met, pending: pending || null });
-  }
-  if (scenario.kind === 'idle' && entry.summary.ours?.kibPerConn) {
-    const kib = entry.summary.ours.kibPerConn.median;
-    entry.ratios.push({ a: 'ours', b: 'KiB', ratio: round2(kib), goal: 4.9, sense: 'max', met: kib <= 4.9, pending: null });
+    const cpuRatio = which === 'msgsPerSec' && ca && cb && ca.median > 0 ? round2(cb.median / ca.median) : null;
+    // Per round too (round i of A against round i of B, run next to each other): the spread of the ratio.
+    const ra = (entry.rounds[a] ?? []).map((r) => (r.ok ? r[which] : null));
+    const rb = (entry.rounds[b] ?? []).map((r) => (r.ok ? r[which] : null));
+    const perRound = ra.map((x, i) => (x && rb[i] ? x / rb[i] : null)).filter((x) => x !== null);
+    const spread = perRound.length > 0 ? { min: round2(Math.min(...perRound)), max: round2(Math.max(...perRound)) } : null;
+    entry.ratios.push({ a, b, metric: which, ratio: ratio === null ? null : round2(ratio), spread, cpuRatio, goal: goal ?? null, sense, met, pending: pending || null });
   }
 
   log('');
@@ -495,7 +517,7 @@ function report(name, scenario, entry) {
       const s = entry.summary[server];
       if (!s) continue;
       const m = s.msgsPerSec;
-      rows.push([server, m ? fmt(m.median) : 'failed', m ? `${fmt(m.min)}–${fmt(m.max)}` : '', s.mbPerSec ? fmt1(s.mbPerSec.median) : '', s.p50Ms ? fmt2(s.p50Ms.median) : '', s.p99Ms ? fmt2(s.p99Ms.median) : '', s.serverCpuUsPerMsg ? `${fmt2(s.serverCpuUsPerMsg.median)} (${fmt2(s.serverUserUsPerMsg.median)}+${fmt2(s.serverSysUsPerMsg.median)})` : '', s.serverWritesPerMsg ? s.serverWritesPerMsg.median.toFixed(3) : '', s.clientCpuUsPerMsg ? fmt2(s.clientCpuUsPerMsg.median) : '', `${m?.n ?? 0}${s.failedRounds ? ` (+${s.failedRounds} failed)` : ''}`]);
+      rows.push([server, m ? fmt(m.median) : 'failed', m ? `${fmt(m.min)}–${fmt(m.max)}` : '', s.mbPerSec ? fmt1(s.mbPerSec.median) : '', s.p50Ms ? fmt2(s.p50Ms.median) : '', s.p99Ms ? fmt2(s.p99Ms.median) : '', s.serverCpuUsPerMsg ? `${fmt2(s.serverCpuUsPerMsg.median)} (${fmt2(s.serverUserUsPerMsg.median)}+${fmt2(s.serverSysUsPerMsg.median)})` : '', s.serverWritesPerMsg && !(SERVERS[server].runtime && s.serverWritesPerMsg.median === 0) ? s.serverWritesPerMsg.median.toFixed(3) : 'n/a', s.clientCpuUsPerMsg ? fmt2(s.clientCpuUsPerMsg.median) : '', `${m?.n ?? 0}${s.failedRounds ? ` (+${s.failedRounds} failed)` : ''}`]);
     }
   } else {
     rows.push(['server', 'RSS KiB/conn median', 'min–max', 'heap KiB/conn', 'open ms median', 'conns/s', 'echo check', 'rounds']);
@@ -513,9 +535,13 @@ function report(name, scenario, entry) {
   for (const note of entry.notes) log(`   note: ${note}`);
 }
 
+function metricName(metric) {
+  return { msgsPerSec: 'msgs/s', kibPerConn: 'RSS/conn', p99Ms: 'p99', p50Ms: 'p50' }[metric] ?? metric;
+}
+
 function ratioLine(r) {
-  if (r.b === 'KiB') return `ours RSS per connection = ${r.ratio} KiB (goal ≤ ${r.goal}: ${r.met ? 'met' : 'NOT met'})`;
-  const text = `${r.a}/${r.b} = ${r.ratio ?? (r.pending ? 'pending' : 'n/a')}${r.cpuRatio ? ` (by server CPU per message: ${r.cpuRatio})` : ''}`;
+  const spread = r.spread && r.spread.min !== r.spread.max ? ` [per round ${r.spread.min}–${r.spread.max}]` : '';
+  const text = `${r.a}/${r.b} ${metricName(r.metric)} = ${r.ratio ?? (r.pending ? 'pending' : 'n/a')}${spread}${r.cpuRatio ? ` (by server CPU per message: ${r.cpuRatio})` : ''}`;
   if (r.goal === null) return text;
   const goal = `goal ${r.sense === 'min' ? '≥' : '≤'} ${r.goal}`;
   return `${text} (${goal}: ${r.met === null ? (r.pending ? 'pending' : 'not measured') : r.met ? 'met' : 'NOT met'})`;
@@ -571,6 +597,31 @@ function mtimeOf(file) {
   } catch {
     return '?';
   }
+}
+
+/**
+ * The Bun peer's binary: BENCH_BUN, else bench/node_modules (installed here on first use with
+ * `npm install --prefix bench`, ~100 MB, unless --no-install), else `bun` on PATH. Returns {binary,
+ * version} or {missing: how to get it}; it counts only if `bun --version` answers.
+ */
+function locateBun() {
+  const how = 'Bun is not installed: run `npm install --prefix bench` (the bench-only package bench/package.json; the binary ships inside the `bun` package) or set BENCH_BUN=/path/to/bun';
+  const candidates = () =>
+    [process.env.BENCH_BUN, `${here}node_modules/bun/bin/bun.exe`, `${here}node_modules/.bin/bun`, `${here}node_modules/@oven/bun-linux-x64/bin/bun`, 'bun'].filter(Boolean);
+  const probe = () => {
+    for (const binary of candidates()) {
+      const run = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 20_000 });
+      if (run.status === 0 && /^\d+\.\d+/.test(run.stdout.trim())) return { binary, version: run.stdout.trim() };
+    }
+    return null;
+  };
+  const found = probe();
+  if (found || process.env.BENCH_BUN || opts['no-install']) return found ?? { missing: how };
+  log('# bun peer: not found; installing it for the bench only (npm install --prefix bench)');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const install = spawnSync(npm, ['install', '--prefix', here, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit', timeout: 600_000 });
+  if (install.status !== 0) return { missing: `${how} (the install just tried exited ${install.status ?? install.error?.code})` };
+  return probe() ?? { missing: how };
 }
 
 function openFileLimit() {
