@@ -1663,7 +1663,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     computed: false,
     min: 0,
     defaultSource: 'ours',
-    description: 'Asynchronous connections only: announces that the next N bytes sent on this connection form one message, so only the frame carrying the last of them has the FIN bit. 0 means every send is a message of its own.',
+    description: 'Asynchronous connections only: announces that the next N bytes sent on this connection form one message, so only the frame carrying the last of them has the FIN bit. 0 means every send is a message of its own. Setting it while such a message is still open (0, or a new length) ends that message with an empty final frame first, so later sends are never refused for it.',
   },
   {
     name: 'WaitForCloseResponse',

@@ -15,6 +15,7 @@ import { drainedNow, interruptible, onDrained, waitForRoom } from './send-wait';
 import { secondsToTimer } from './timer-limit';
 
 const RESOLVED = Promise.resolve();
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Queues one message now, by the asynchronous rules: when more than OutBufferSize bytes already wait
@@ -45,6 +46,23 @@ function makeRoom(connection: ConnectionBase): boolean {
     return false;
   }
   return true;
+}
+
+/**
+ * MessageLength[cid] set by the application. A message still open in parts is ended first with an
+ * empty final frame: the application has given it up (set 0, or a new length), and leaving it open
+ * would fail every later send with 616 for as long as the connection lives.
+ */
+export function setMessageLength(connection: ConnectionBase, length: number): void {
+  const core = connection.core;
+  const sendingFile = connection.extra !== null && connection.extra.sendingFile;
+  if (core !== null && core.sendingParts && !sendingFile && connection.canSend()) {
+    core.sendPart(core.partsOpcode, EMPTY, true);
+    countSent(connection, 0, true);
+    connection.flush();
+  }
+  if (length === 0 && connection.extra === null) return;
+  connection.extras().messageRemaining = length;
 }
 
 /**

@@ -25,7 +25,7 @@ import { ReadHold } from './read-gate';
 import { countReceived } from './metrics';
 import { eventFired, eventQueued, receive, setAcceptData, tickReadClock } from './reading';
 import { sendFile } from './send-file';
-import { interrupt, ping, pongReceived, queueMessage, sendMessage, setDataToSend, trySendMessage } from './send-policy';
+import { interrupt, ping, pongReceived, queueMessage, sendMessage, setDataToSend, setMessageLength, trySendMessage } from './send-policy';
 
 export { Phase } from './connection-base';
 
@@ -86,8 +86,7 @@ export class WSConnection extends ConnectionBase {
   }
 
   set messageRemaining(value: number) {
-    if (value === 0 && this.extra === null) return;
-    this.extras().messageRemaining = value;
+    setMessageLength(this, value);
   }
 
   // ─── Methods ────────────────────────────────────────────────────────────────────────────────

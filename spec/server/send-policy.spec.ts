@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Opcode } from '../../lib/protocol/constants';
 import { ConnectionExtras } from '../../lib/server/connection-extras';
 import { WSServerError } from '../../lib/server/errors';
-import { interrupt, ping, pongReceived, queueMessage, rejectWaiters, sendMessage, trySendMessage } from '../../lib/server/send-policy';
+import { interrupt, ping, pongReceived, queueMessage, rejectWaiters, sendMessage, setMessageLength, trySendMessage } from '../../lib/server/send-policy';
 import type { WSConnection } from '../../lib/server/ws-connection';
 import { cleanup, detach, rawConnection, record, rejection, thrown } from '../helpers/engine';
 import { delay, eventually, startServer } from '../helpers/server';
@@ -137,9 +137,23 @@ describe('send-policy', () => {
         const { connection } = await rawConnection(server, port);
         connection.messageRemaining = 4;
         queueMessage(connection, Opcode.Text, Buffer.from('ab'));
-        connection.messageRemaining = 0;
-        const error = thrown(() => queueMessage(connection, Opcode.Text, Buffer.from('whole')));
+        // A synchronous send does not take parts: the open message is in its way.
+        connection.timeout = 5;
+        const error = await rejection(sendMessage(connection, Opcode.Text, Buffer.from('whole')));
         expect([error.code, error.message]).to.deep.equal([616, 'Invalid argument. A message sent in parts (MessageLength) is still unfinished.']);
+      });
+
+      it('setting MessageLength while a message is open ends that message with an empty final frame', async () => {
+        const { server, port } = await startServer();
+        const { client, connection } = await rawConnection(server, port);
+        setMessageLength(connection, 4);
+        queueMessage(connection, Opcode.Binary, Buffer.from('ab'));
+        setMessageLength(connection, 0);
+        expect(connection.core!.sendingParts).to.equal(false);
+        queueMessage(connection, Opcode.Text, Buffer.from('whole'));
+        const first = await client.readMessage();
+        const second = await client.readMessage();
+        expect([first.data.toString(), first.frames, second.data.toString(), second.frames]).to.deep.equal(['ab', 2, 'whole', 1]);
       });
     });
   });

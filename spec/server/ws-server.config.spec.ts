@@ -217,6 +217,30 @@ describe('WSServer config settings', () => {
       expect([error.code, error.message]).to.deep.equal([616, 'Invalid argument. The data exceeds the 3 bytes left of MessageLength.']);
     });
 
+    it('MessageLength[cid]: a message given up part way (set again) is ended, and later sends go out whole', async () => {
+      const { server, port } = await startServer();
+      const { client, id } = await rawConnection(server, port);
+      server.config(`MessageLength[${id}]=10`);
+      await server.sendBytes(id, Buffer.from('abcd'));
+      server.config(`MessageLength[${id}]=0`);
+      await server.sendText(id, 'whole');
+      server.config(`MessageLength[${id}]=4`);
+      await server.sendText(id, 'ab');
+      server.config(`MessageLength[${id}]=3`);
+      await server.sendText(id, 'xyz');
+      const frames = [];
+      for (let i = 0; i < 5; i++) frames.push(await client.readFrame());
+      expect(frames.map((f) => [f.opcode, f.fin, f.payload.toString()])).to.deep.equal([
+        [2, false, 'abcd'],
+        [0, true, ''],
+        [1, true, 'whole'],
+        [1, false, 'ab'],
+        [0, true, ''],
+      ]);
+      const last = await client.readFrame();
+      expect([last.opcode, last.fin, last.payload.toString()]).to.deep.equal([1, true, 'xyz']);
+    });
+
     it('MessageLength[cid]: a ws client gets the parts as one message', async () => {
       const { server, port } = await startServer();
       const { ws, id } = await wsConnection(server, port);
