@@ -8,6 +8,7 @@ import { CloseCode } from '../protocol/constants';
 import type { ProtocolError } from '../protocol/errors';
 import { ErrorCode, errorMessage } from '../generated/api';
 import { Phase, type ConnectionBase } from './connection-base';
+import { releaseHeldLine } from './line-mode';
 import { goneAs } from './metrics';
 import { ReadHold } from './read-gate';
 import { rejectWaiters } from './send-policy';
@@ -118,6 +119,7 @@ export function socketClosed(connection: ConnectionBase): void {
   const id = connection.connectionId;
   connection.engine.connectionClosed(id);
   if (connection.core) {
+    releaseHeldLine(connection);
     const statusCode = extra ? extra.closeCode : CloseCode.Abnormal;
     const description = extra ? extra.closeReason : '';
     connection.engine.metrics.connectionGone(connection, goneAs(connection, wasStage), statusCode);

@@ -1,7 +1,9 @@
 /**
- * Line mode (ChangeLineMode): DataIn per line instead of per message piece. Each line is held until the
- * next one (or the end of the piece) shows whether it ends the message, so that `eom` can be told;
- * switching line mode off hands out what was gathered. The splitting itself is in line-splitter.ts.
+ * Line mode (ChangeLineMode): DataIn per line instead of per message piece. Each line is held until
+ * what follows shows whether it ends the message, so that `eom` can be told: the next line, a partial
+ * line, or the message's last frame — which may come empty after a frame that ended on a line end, so
+ * a line that ends a piece waits for the next piece. Switching line mode off, and the connection's end,
+ * hand out what was gathered. The splitting itself is in line-splitter.ts.
  */
 import { ErrorCode } from '../generated/api';
 import type { ConnectionBase } from './connection-base';
@@ -42,7 +44,14 @@ export function setMaxLineLength(connection: ConnectionBase, value: number): voi
 /** A piece of message data in line mode; `last` ends the message. */
 export function receiveLines(connection: ConnectionBase, splitter: LineSplitter, data: Buffer, last: boolean): void {
   splitter.push(data, connection.extra!.emitLine!);
-  releaseLine(connection, last && splitter.pending === 0);
+  if (last) releaseLine(connection, splitter.pending === 0);
+  else if (splitter.pending > 0) releaseLine(connection, false);
+  // Else the held line ended this piece exactly: only the next piece can tell whether it ends the message.
+}
+
+/** The connection ended inside a message: a line still held goes out, without eom. */
+export function releaseHeldLine(connection: ConnectionBase): void {
+  releaseLine(connection, false);
 }
 
 function holdLine(connection: ConnectionBase, line: Buffer, eol: boolean): void {

@@ -144,15 +144,54 @@ describe('line-mode', () => {
       changeLineMode(connection, true);
       const splitter = connection.extra!.lineSplitter!;
       receiveLines(connection, splitter, Buffer.from('p\nq\n'), false);
-      expect(seen).to.deep.equal([
-        ['p', 0, true, false],
-        ['q', 0, true, false],
-      ]);
+      // 'q' ends the piece: held until the next piece tells whether it ends the message.
+      expect(seen).to.deep.equal([['p', 0, true, false]]);
       receiveLines(connection, splitter, Buffer.from('r\ns\n'), true);
+      expect(seen.slice(1, 2)).to.deep.equal([['q', 0, true, false]]);
       expect(seen.slice(2)).to.deep.equal([
         ['r', 0, true, false],
         ['s', 0, true, true],
       ]);
+    });
+
+    it('a line that ends a piece, then an empty last frame: the line carries eom', async () => {
+      const { server, port } = await startServer();
+      const seen = lines(server);
+      const { connection } = await rawConnection(server, port);
+      changeLineMode(connection, true);
+      const splitter = connection.extra!.lineSplitter!;
+      receiveLines(connection, splitter, Buffer.from('one\ntwo\n'), false);
+      receiveLines(connection, splitter, Buffer.alloc(0), true);
+      expect(seen).to.deep.equal([
+        ['one', 0, true, false],
+        ['two', 0, true, true],
+      ]);
+    });
+
+    it('a piece that ends inside a line hands out the line held before it', async () => {
+      const { server, port } = await startServer();
+      const seen = lines(server);
+      const { connection } = await rawConnection(server, port);
+      changeLineMode(connection, true);
+      const splitter = connection.extra!.lineSplitter!;
+      receiveLines(connection, splitter, Buffer.from('a\nb'), false);
+      expect(seen).to.deep.equal([['a', 0, true, false]]);
+    });
+
+    it('over the wire: "x\\n" in a first frame and an empty final frame give one line with eom; a held line is handed out when the client goes', async () => {
+      const { server, port } = await startServer();
+      const seen = lines(server);
+      const { client, connection } = await rawConnection(server, port);
+      changeLineMode(connection, true);
+      client.sendFrame(1, 'x\n', { fin: false });
+      client.sendFrame(0, Buffer.alloc(0));
+      await eventually(() => seen.length > 0);
+      expect(seen).to.deep.equal([['x', 0, true, true]]);
+      client.sendFrame(1, 'y\n', { fin: false });
+      await eventually(() => connection.extra!.heldLine !== null);
+      client.destroy();
+      await eventually(() => seen.length > 1);
+      expect(seen.slice(1)).to.deep.equal([['y', 0, true, false]]);
     });
 
     it('a last piece that ends inside a line keeps it for the next message (no eom yet)', async () => {
