@@ -116,7 +116,7 @@ function buildModel(api) {
   const enums = [...api.properties]
     .filter((p) => p.enumName)
     .sort(byId)
-    .map((p) => ({ name: `${p.enumName}s`, property: p.name, values: p.values, origin: origin(SEEN.exports, `${p.enumName}s`) }));
+    .map((p) => ({ name: `${p.enumName}s`, source: p.enumName, property: p.name, values: p.values, origin: origin(SEEN.exports, `${p.enumName}s`) }));
   return { properties, methods, events, enums };
 }
 
@@ -156,17 +156,16 @@ function renderTs(model) {
     " * The vendor's Node edition shape, named member by named member: see runtime.ts for how calls reach",
     ' * the engine and docs/API.md ("Node edition shape") for the naming rules and which names are derived.',
     ' */',
-    "import { PropertyId } from '../../lib/generated/api';",
+    `import { ${['PropertyId', ...model.enums.map((en) => en.source)].sort().join(', ')} } from '../../lib/generated/api';`,
     "import { CertificateBase, byteString, selectCertificate } from './certificate';",
     "import { WSConnectionMap } from './connections';",
     "import { NodeEditionServer } from './runtime';",
     '',
   );
 
+  // The same frozen objects as lib/generated/api.ts, under the vendor's plural names.
   for (const en of model.enums) {
-    push(`/** Values of ${en.property}. */`, `export const ${en.name} = Object.freeze({`);
-    for (const v of en.values) push(`  ${v.name}: ${typeof v.value === 'number' ? v.value : str(v.value)},`);
-    push('} as const);', `export type ${en.name} = (typeof ${en.name})[keyof typeof ${en.name}];`, '');
+    push(`/** Values of ${en.property}. */`, `export const ${en.name} = ${en.source};`, `export type ${en.name} = ${en.source};`, '');
   }
 
   // Certificate

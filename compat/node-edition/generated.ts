@@ -3,49 +3,18 @@
  * The vendor's Node edition shape, named member by named member: see runtime.ts for how calls reach
  * the engine and docs/API.md ("Node edition shape") for the naming rules and which names are derived.
  */
-import { PropertyId } from '../../lib/generated/api';
+import { CertStoreType, DataFormat, PropertyId } from '../../lib/generated/api';
 import { CertificateBase, byteString, selectCertificate } from './certificate';
 import { WSConnectionMap } from './connections';
 import { NodeEditionServer } from './runtime';
 
 /** Values of WSConnectionDataFormat. */
-export const DataFormats = Object.freeze({
-  dfAutomatic: 0,
-  dfText: 1,
-  dfBinary: 2,
-  dfPing: 9,
-  dfPong: 10,
-} as const);
-export type DataFormats = (typeof DataFormats)[keyof typeof DataFormats];
+export const DataFormats = DataFormat;
+export type DataFormats = DataFormat;
 
 /** Values of SSLCertStoreType. */
-export const CertStoreTypes = Object.freeze({
-  cstUser: 0,
-  cstMachine: 1,
-  cstPFXFile: 2,
-  cstPFXBlob: 3,
-  cstJKSFile: 4,
-  cstJKSBlob: 5,
-  cstPEMKeyFile: 6,
-  cstPEMKeyBlob: 7,
-  cstPublicKeyFile: 8,
-  cstPublicKeyBlob: 9,
-  cstSSHPublicKeyBlob: 10,
-  cstP7BFile: 11,
-  cstP7BBlob: 12,
-  cstSSHPublicKeyFile: 13,
-  cstPPKFile: 14,
-  cstPPKBlob: 15,
-  cstXMLFile: 16,
-  cstXMLBlob: 17,
-  cstJWKFile: 18,
-  cstJWKBlob: 19,
-  cstBCFKSFile: 21,
-  cstBCFKSBlob: 22,
-  cstPKCS11: 23,
-  cstAuto: 99,
-} as const);
-export type CertStoreTypes = (typeof CertStoreTypes)[keyof typeof CertStoreTypes];
+export const CertStoreTypes = CertStoreType;
+export type CertStoreTypes = CertStoreType;
 
 /** A server certificate: the SSLCert* properties as one value (setSSLCert / getSSLCert). */
 export class Certificate extends CertificateBase {
