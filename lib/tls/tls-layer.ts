@@ -72,6 +72,9 @@ export function prepareTls(host: TlsHost, selection: CertificateSelection): TlsL
   return layer;
 }
 
+/** How much longer than the TLS step's deadline a CRL fetch may run (see authenticate). */
+const FETCH_GRACE_MS = 250;
+
 /** One connection's way through the TLS step: its deadline, and whether it has ended. */
 class Attempt {
   done = false;
@@ -239,7 +242,10 @@ export class TlsLayer {
     const verdict = judgeClientCertificate(chain.length > 0, verifyError, securityFlags, untrusted);
     if (!this.revocation || !verdict.accept) return this.decide(attempt, socket, chain, verdict, proceed);
     attempt.waitingFor = 'checking the client certificate for revocation';
-    this.revocation.check(chain, verifyError === null, attempt.remainingMs()).then((revocation) => {
+    // The handshake's deadline, not the fetch's own timer, decides when both run out at once: when they
+    // fired in the same millisecond, the fetch's 'unknown' could be taken before the deadline refused.
+    const budget = attempt.remainingMs();
+    this.revocation.check(chain, verifyError === null, budget === null ? null : budget + FETCH_GRACE_MS).then((revocation) => {
       if (attempt.done || socket.destroyed) return;
       attempt.waitingFor = '';
       const checked = applyRevocation(verdict, revocation, checkCrl, securityFlags);
