@@ -3,13 +3,16 @@
  * are copied to a temporary folder without dist/ (it is gitignored), so the tarball's dist/ can only
  * come from the `prepare` script; the tarball is then installed into a temporary project (offline: it
  * has no dependencies) and every "exports" entry is required, imported and type-checked from there,
- * on the Node that runs the specs.
+ * on the Node that runs the specs. Then every ```js example of the installed README runs there as a
+ * script, each server example answering a real client's message.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import WebSocket from 'ws';
 
 const root = join(__dirname, '..', '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -107,6 +110,80 @@ vendor.noSuchMethod();
 export { port, handle, wrong, localPort, code, php, vendor };
 `;
 
+/** The ```js blocks of a README, in order. */
+function readmeExamples(readme: string): string[] {
+  const blocks: string[] = [];
+  const fence = /^```js\n([\s\S]*?)^```$/gm;
+  for (let match = fence.exec(readme); match !== null; match = fence.exec(readme)) blocks.push(match[1]!);
+  return blocks;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends 'hello' to an example server (retrying while it starts) and gives back its first answer. */
+async function echoFrom(url: string, deadline: number): Promise<string> {
+  for (;;) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(url, { rejectUnauthorized: false, handshakeTimeout: 2000 });
+        const timer = setTimeout(() => ws.terminate(), 3000);
+        ws.on('open', () => ws.send('hello'));
+        ws.on('message', (data) => {
+          clearTimeout(timer);
+          ws.close();
+          resolve(String(data));
+        });
+        ws.on('error', reject);
+        ws.on('close', () => reject(new Error('closed before an answer')));
+      });
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** Runs one README example in `app` until it answered (servers) or ended (the rest); its output. */
+async function runExample(app: string, index: number, source: string): Promise<{ answer: string | null; stdout: string }> {
+  const port = await freePort();
+  const tls = source.includes('sslCertStore');
+  const script = source
+    .replace(/\b(8080|8443)\b/g, String(port))
+    .replace("'/etc/wsserver/server.pfx'", JSON.stringify(join(root, 'spec', 'fixtures', 'tls', 'server-rsa.pfx')));
+  const file = join(app, `readme-${index}.${/\brequire\(/.test(script) ? 'cjs' : 'mjs'}`);
+  writeFileSync(file, script);
+  const child = spawn(process.execPath, [file], { cwd: app, env: { ...process.env, PFX_PASSWORD: 'test-password' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    if (!/startListening|startlistening/i.test(script)) {
+      const code = await Promise.race([ended, new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), STEP_MS))]);
+      expect(code, `README example ${index} exits 0: ${stderr}`).to.equal(0);
+      return { answer: null, stdout };
+    }
+    const answer = await Promise.race([
+      echoFrom(`${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/chat`, Date.now() + 20_000),
+      ended.then((code) => Promise.reject(new Error(`README example ${index} ended (${code}) before answering: ${stderr}`))),
+    ]);
+    return { answer, stdout };
+  } finally {
+    child.kill();
+    await ended;
+  }
+}
+
 describe('npm pack of a checkout', function () {
   this.timeout(4 * STEP_MS);
   let work = '';
@@ -161,5 +238,17 @@ describe('npm pack of a checkout', function () {
       JSON.stringify({ compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'es2022', strict: true, noEmit: true, types: ['node'] }, files: ['check.mts', 'check.cts'] }),
     );
     await run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app);
+
+    // The README's examples, as a user pastes them, against the installed package.
+    const examples = readmeExamples(readFileSync(join(app, 'node_modules', pkg.name, 'README.md'), 'utf8'));
+    expect(examples.length, 'README examples found').to.be.at.least(6);
+    const seen = new Set<string>();
+    for (const [index, source] of examples.entries()) {
+      for (const entry of ENTRIES) if (source.includes(`'${specifier(entry)}'`)) seen.add(entry);
+      const { answer, stdout } = await runExample(app, index, source);
+      if (answer === null) expect(stdout.trim(), `README example ${index} prints`).to.not.equal('');
+      else expect(answer, `README example ${index} answers`).to.match(/^(echo: )?hello$/);
+    }
+    expect([...seen].sort(), 'every entry point has a README example').to.deep.equal([...ENTRIES].sort());
   });
 });
