@@ -112,12 +112,12 @@ describe('Deploying: nginx in front of the server (docs/deploy/nginx.conf)', fun
   });
 
   it('proxy_read_timeout closes a connection without traffic; server pings keep one open', async () => {
-    // The doc's 1h shortened to 1 s, so the case runs in seconds.
-    const { server, url } = await behindNginx({}, [['proxy_read_timeout 1h;', 'proxy_read_timeout 1s;']]);
+    // The doc's 1h shortened to 2 s, so the case runs in seconds.
+    const { server, url } = await behindNginx({}, [['proxy_read_timeout 1h;', 'proxy_read_timeout 2s;']]);
     const idle = await peerSeen(server, () => openClient(url));
-    const disconnected = nextEvent<{ statusCode: number }>(server, 'Disconnected', 6000);
+    const disconnected = nextEvent<{ statusCode: number }>(server, 'Disconnected', 8000);
     const idleClosed = new Promise<number>((resolve) => idle.ws.once('close', (code) => resolve(code)));
-    const code = await Promise.race([idleClosed, delay(6000).then(() => 0)]);
+    const code = await Promise.race([idleClosed, delay(8000).then(() => 0)]);
     expect(code, 'nginx closed the idle connection without a close frame').to.equal(1006);
     expect((await disconnected).statusCode).to.equal(1006);
 
@@ -126,7 +126,8 @@ describe('Deploying: nginx in front of the server (docs/deploy/nginx.conf)', fun
     const serverPings = setInterval(() => void server.ping(id).catch(() => undefined), 300);
     let closedEarly = false;
     pinged.ws.once('close', () => (closedEarly = true));
-    await delay(2500);
+    // One and a half times the timeout: nginx would have closed it by then without the pings.
+    await delay(3000);
     clearInterval(serverPings);
     expect(closedEarly, 'closed although the server pinged').to.equal(false);
     await checkEcho(pinged.ws);

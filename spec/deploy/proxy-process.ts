@@ -64,6 +64,18 @@ export interface ProxyProcess {
 
 const running = new Set<ProxyProcess>();
 
+/** Process groups still running, killed if mocha exits without stopping them (a failed hook, --exit). */
+const groups = new Set<number>();
+process.once('exit', () => {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /** Stops every proxy started by startNginx / startHaproxy (call in afterEach). */
 export async function stopProxies(): Promise<void> {
   const proxies = [...running];
@@ -94,6 +106,7 @@ async function launch(command: string, args: string[], port: number, dir: string
   let text = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  if (child.pid !== undefined) groups.add(child.pid);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', (error) => (text += `\nspawn error: ${error.message}`));
   const signalGroup = (signal: NodeJS.Signals) => {
@@ -117,6 +130,7 @@ async function launch(command: string, args: string[], port: number, dir: string
         // workers that outlived their master (they should not) go too
         signalGroup('SIGKILL');
       }
+      if (child.pid !== undefined) groups.delete(child.pid);
       rmSync(dir, { recursive: true, force: true });
     },
   };
