@@ -2620,7 +2620,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     min: 0,
     max: 100000,
     defaultSource: 'ours',
-    description: 'How many connections from one remote address may be in their handshake at once (accepted, and not yet past the TLS handshake and the HTTP upgrade: ConnectionRequest, TLS, the upgrade request, WebSocketOpenRequest). A connection beyond it has its TCP connection closed at accept, before anything is read, and the refusal is logged at LogLevel 1; open WebSockets do not count. It keeps a few clients that open idle sockets from holding every MaxConnections slot. 0 (the default) means no limit; clients behind one NAT or proxy share an address, so set it with that in mind.',
+    description: 'How many connections from one remote address may be in their handshake at once (accepted, and not yet past the TLS handshake and the HTTP upgrade: ConnectionRequest, TLS, the upgrade request, WebSocketOpenRequest). A connection beyond it has its TCP connection closed at accept, before anything is read (with ProxyProtocol=1: once the PROXY header has named the client, whose address is then counted), and the refusal is logged at LogLevel 1; open WebSockets do not count. It keeps a few clients that open idle sockets from holding every MaxConnections slot. 0 (the default) means no limit; clients behind one NAT or proxy share an address, so set it with that in mind.',
   },
   {
     name: 'UseSSL',
