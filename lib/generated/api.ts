@@ -275,7 +275,10 @@ export type ConfigSettingName =
   | 'UseSSL'
   | 'SSLLocalCRLs'
   | 'ShutdownTimeout'
-  | 'MetricsPort';
+  | 'MetricsPort'
+  | 'ProxyProtocol'
+  | 'TrustedProxies'
+  | 'HealthCheckPath';
 
 /** Values of WSConnectionDataFormat. */
 export const DataFormat = Object.freeze({
@@ -2617,7 +2620,7 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     min: 0,
     max: 100000,
     defaultSource: 'ours',
-    description: 'How many connections from one remote address may be in their handshake at once (accepted, and not yet past the TLS handshake and the HTTP upgrade: ConnectionRequest, TLS, the upgrade request, WebSocketOpenRequest). A connection beyond it has its TCP connection closed at accept, before anything is read, and the refusal is logged at LogLevel 1; open WebSockets do not count. It keeps a few clients that open idle sockets from holding every MaxConnections slot. 0 (the default) means no limit; clients behind one NAT or proxy share an address, so set it with that in mind.',
+    description: 'How many connections from one remote address may be in their handshake at once (accepted, and not yet past the TLS handshake and the HTTP upgrade: ConnectionRequest, TLS, the upgrade request, WebSocketOpenRequest). A connection beyond it has its TCP connection closed at accept, before anything is read (with ProxyProtocol=1: once the PROXY header has named the client, whose address is then counted), and the refusal is logged at LogLevel 1; open WebSockets do not count. It keeps a few clients that open idle sockets from holding every MaxConnections slot. 0 (the default) means no limit; clients behind one NAT or proxy share an address, so set it with that in mind.',
   },
   {
     name: 'UseSSL',
@@ -2678,6 +2681,48 @@ export const CONFIG_SETTINGS: readonly ConfigSettingInfo[] = deepFreeze([
     max: 65535,
     defaultSource: 'ours',
     description: "A loopback port (127.0.0.1) on which the server's metrics are served in the Prometheus text format at GET /metrics while it listens (the same text as metricsText()). Read at StartListening; a port that cannot be bound fails it with the socket error. 0 means not served.",
+  },
+  {
+    name: 'ProxyProtocol',
+    key: 'proxyprotocol',
+    group: 'ours',
+    origin: 'ours',
+    type: 'integer',
+    default: 0,
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    min: 0,
+    max: 1,
+    values: [{ value: 0, name: 'off' }, { value: 1, name: 'required' }],
+    defaultSource: 'ours',
+    description: "Whether every connection starts with a PROXY protocol header (HAProxy's v1 text line or v2 binary header) written by the load balancer in front of the server. 0 (the default): no header is expected. 1: each connection must begin with a valid v1 or v2 header, read before TLS and before the HTTP upgrade; RemoteHost and RemotePort then show the client the header names, and MaxHandshakesPerAddress, AllowedClients / BlockedClients and ConnectionRequest are applied once the header has been read, to that client. A LOCAL or UNKNOWN header (the proxy's own health check) keeps the socket's addresses. A connection without a header, with a malformed, truncated or oversized one (v2 longer than 4096 bytes), or whose header has not arrived within HandshakeTimeout (10 s when HandshakeTimeout is 0), is closed without an answer, logged, and counted in metrics() under refusals.proxyHeader. There is no optional mode: anyone who can reach the port directly could then claim any address, so set 1 only on a port that only the proxy can reach. Read when a connection is accepted.",
+  },
+  {
+    name: 'TrustedProxies',
+    key: 'trustedproxies',
+    group: 'ours',
+    origin: 'ours',
+    type: 'string',
+    default: '',
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    defaultSource: 'ours',
+    description: "Comma-separated IP addresses and CIDR ranges (IPv4 and IPv6, e.g. 10.0.0.0/8, ::1, fd00::/8; an IPv4-mapped IPv6 address counts as IPv4) of the reverse proxies whose forwarding headers are believed; no host names, no '*' (608). When the connection's direct peer (the socket's address, or the PROXY protocol source with ProxyProtocol=1) is in the list, the upgrade request's Forwarded header (RFC 7239, its for= parameters), or when it has none X-Forwarded-For, names the client: the rightmost address in the chain that is not itself a trusted proxy. RemoteHost becomes that address, RemotePort the port of Forwarded's for= when it gives one (else it stays the socket's), and AllowedClients / BlockedClients are applied to it again (403 when they refuse it). A header from a peer not in the list is ignored; a malformed one keeps the peer's address and is logged. ConnectionRequest and MaxHandshakesPerAddress, which run before the request is read, still see the proxy's address. Empty (the default): no header is believed.",
+  },
+  {
+    name: 'HealthCheckPath',
+    key: 'healthcheckpath',
+    group: 'ours',
+    origin: 'ours',
+    type: 'string',
+    default: '',
+    perConnection: false,
+    readOnly: false,
+    computed: false,
+    defaultSource: 'ours',
+    description: "A request path (e.g. /healthz) answered for load balancer health checks: a GET or HEAD without an Upgrade header whose path (the request target up to any '?') equals it gets 200 OK with the body OK and a line feed (no body for HEAD) and Connection: close, and the connection is closed; it fires no WebSocket event and is not counted as a refused upgrade (metrics() counts it under healthChecks). Every other request is handled as before: a plain GET on another path gets the usual upgrade error. The value must start with '/' and hold no blank, '?' or '#' (608). Empty (the default): no path is answered.",
   },
 ]);
 
@@ -3674,4 +3719,7 @@ export class ConfigValues {
   SSLLocalCRLs: string = '';
   ShutdownTimeout: number = 0;
   MetricsPort: number = 0;
+  ProxyProtocol: number = 0;
+  TrustedProxies: string = '';
+  HealthCheckPath: string = '';
 }

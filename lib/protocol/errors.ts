@@ -30,3 +30,18 @@ export class HandshakeError extends Error {
     super(message);
   }
 }
+
+/**
+ * A PROXY protocol header (HAProxy's proxy-protocol.txt, v1 or v2) that is missing, malformed or too
+ * long: the connection is closed without an answer, the peer is not speaking HTTP to us yet.
+ */
+export class ProxyHeaderError extends Error {
+  override name = 'ProxyHeaderError';
+  constructor(
+    /** Stable identifier, e.g. 'PROXY_ERR_MISSING' (see proxy-header.ts). */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

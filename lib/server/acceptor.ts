@@ -12,6 +12,7 @@ import { toServerError } from './errors';
 import type { ConnectionRequestEvent } from './events';
 import { Phase } from './connection-base';
 import { HandshakeCount } from './handshake-limit';
+import { beginProxyHeader } from './proxy-intake';
 import type { ConnectionRegistry } from './registry';
 import { secondsToTimer, timerDelay } from './timer-limit';
 import { WSConnection } from './ws-connection';
@@ -31,6 +32,8 @@ export class Acceptor {
   boundPort = 0;
   allowed: ClientList = parseClientList('');
   blocked: ClientList = parseClientList('');
+  /** TrustedProxies: the peers whose Forwarded / X-Forwarded-For headers are believed (see forwarded-client.ts). */
+  trusted: ClientList = parseClientList('');
   /** Connections per remote address still in their handshake (MaxHandshakesPerAddress). */
   readonly handshaking = new HandshakeCount();
 
@@ -81,9 +84,13 @@ export class Acceptor {
     return true;
   }
 
-  /** A TCP connection arrived (paused: nothing is read before ConnectionRequest allows it). */
+  /**
+   * A TCP connection arrived (paused: nothing is read before ConnectionRequest allows it). With
+   * ProxyProtocol=1 the PROXY header is read first, and the decisions about the client (per-address
+   * limit, client lists, ConnectionRequest) wait for the address it names.
+   */
   private accept(socket: Socket): void {
-    const { settings, logger, dispatcher } = this.engine;
+    const { settings, logger } = this.engine;
     const values = settings.values;
     if (this.registry.size >= values.MaxConnections) {
       const address = socket.remoteAddress ?? '';
@@ -91,6 +98,11 @@ export class Acceptor {
       socket.destroy();
       this.engine.metrics.refusedMaxConnections++;
       logger.log(0, 1, `Connection from ${address} refused: MaxConnections (${values.MaxConnections}) reached.`, 'Error');
+      return;
+    }
+    if (values.ProxyProtocol === 1) {
+      const connection = this.open(socket);
+      beginProxyHeader(connection, () => this.proxied(connection));
       return;
     }
     const perAddress = values.MaxHandshakesPerAddress;
@@ -101,17 +113,49 @@ export class Acceptor {
       logger.log(0, 1, `Connection from ${address} refused: MaxHandshakesPerAddress (${perAddress}) connections from it are in their handshake.`, 'Error');
       return;
     }
-    const id = this.registry.nextId();
-    const connection = new WSConnection(this.engine, socket, id);
+    const connection = this.open(socket);
+    if (perAddress > 0) this.countHandshake(connection, address);
+    this.request(connection);
+  }
+
+  /** The connection object for an accepted socket, registered, with the socket options applied. */
+  private open(socket: Socket): WSConnection {
+    const values = this.engine.settings.values;
+    const connection = new WSConnection(this.engine, socket, this.registry.nextId());
     this.registry.add(connection);
-    if (perAddress > 0) {
-      const count = this.handshaking;
-      count.add(address, connection);
-      socket.once('close', () => count.remove(address, connection));
-    }
     if (values.TcpNoDelay) socket.setNoDelay(true);
     // Node hands the delay on in whole seconds through a 32-bit integer: clamped, it cannot wrap.
     if (values.KeepAliveTime > 0) socket.setKeepAlive(true, timerDelay(values.KeepAliveTime));
+    return connection;
+  }
+
+  private countHandshake(connection: WSConnection, address: string): void {
+    const count = this.handshaking;
+    count.add(address, connection);
+    connection.rawSocket.once('close', () => count.remove(address, connection));
+  }
+
+  /** ProxyProtocol=1: the header named the client (or kept the socket's address); now the decisions about it. */
+  private proxied(connection: WSConnection): void {
+    const perAddress = this.engine.settings.values.MaxHandshakesPerAddress;
+    if (perAddress > 0) {
+      const address = connection.remoteHost;
+      if (this.handshaking.count(address) >= perAddress) {
+        this.engine.logger.log(connection.connectionId, 1, `Connection from ${address} refused: MaxHandshakesPerAddress (${perAddress}) connections from it are in their handshake.`, 'Error');
+        connection.stage = Phase.Closed;
+        connection.destroy();
+        return;
+      }
+      this.countHandshake(connection, address);
+    }
+    this.request(connection);
+  }
+
+  /** The client lists and ConnectionRequest decide; then the connection is admitted or refused. */
+  private request(connection: WSConnection): void {
+    const { settings, logger, dispatcher } = this.engine;
+    const values = settings.values;
+    const id = connection.connectionId;
     if (logger.logs(1)) logger.log(id, 1, `Connection request from ${connection.remoteHost}:${connection.remotePort}.`, 'Info');
     // The address is read only when something looks at it: the client lists, a listener, the log.
     const filtered = this.allowed.entries.length > 0 || this.blocked.entries.length > 0;

@@ -114,7 +114,10 @@ export function socketClosed(connection: ConnectionBase): void {
   connection.handshake = null;
   connection.core?.destroy();
   const extra = connection.extra;
-  if (extra) rejectWaiters(extra);
+  if (extra) {
+    rejectWaiters(extra);
+    extra.proxyIntake?.stop();
+  }
   const { logger, dispatcher } = connection.engine;
   const id = connection.connectionId;
   connection.engine.connectionClosed(id);

@@ -9,6 +9,7 @@ import { negotiatedSetting } from '../tls/tls-layer';
 import type { Acceptor } from './acceptor';
 import { parseClientList, type ClientList } from './client-filter';
 import { isSupportedCodePage } from './code-page';
+import { parseTrustedProxies } from './forwarded-client';
 import type { Dispatcher } from './dispatcher';
 import { WSServerError } from './errors';
 import type { ConnectionRegistry } from './registry';
@@ -117,6 +118,23 @@ function setServerSetting(target: ConfigTarget, info: SettingInfo, value: Settin
         target.acceptor.blocked = list;
       }
       target.clientListChanged(info.name, list);
+      break;
+    }
+    case 'TrustedProxies': {
+      let list: ClientList;
+      try {
+        list = parseTrustedProxies(value as string);
+      } catch (error) {
+        throw new WSServerError(ErrorCode.InvalidConfigValue, `Invalid configuration setting value for TrustedProxies: ${(error as Error).message}`);
+      }
+      target.acceptor.trusted = list;
+      break;
+    }
+    case 'HealthCheckPath': {
+      const path = value as string;
+      if (path !== '' && (!path.startsWith('/') || /[\s?#]/.test(path))) {
+        throw new WSServerError(ErrorCode.InvalidConfigValue, 'Invalid configuration setting value for HealthCheckPath: a path starting with / without blanks, ? or #, or an empty value.');
+      }
       break;
     }
     case 'UseSSL': {

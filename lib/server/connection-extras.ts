@@ -4,6 +4,7 @@
  * idle connection carries one empty field for all of it.
  */
 import { CloseCode } from '../protocol/constants';
+import { ProxyHeaderParser } from '../protocol/proxy-header';
 import type { LineSplitter } from './line-splitter';
 
 /** A pending wait that Interrupt, the close or its own outcome settles. */
@@ -32,9 +33,28 @@ export interface FileSendState {
   fileInterrupted: boolean;
 }
 
+/** ProxyProtocol=1: one connection's PROXY protocol header while it is read (driven by proxy-intake.ts). */
+export class ProxyIntake {
+  readonly parser = new ProxyHeaderParser();
+  timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    /** Goes on with the connection once the header was read and the addresses applied. */
+    readonly proceed: () => void,
+  ) {}
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
 export class ConnectionExtras implements FileSendState, WaitState {
   /** ConnectionUID, made when first read. */
   uid = '';
+
+  /** ProxyProtocol=1: the PROXY protocol header while it is read (see proxy-intake.ts). */
+  proxyIntake: ProxyIntake | null = null;
 
   // Line mode.
   lineSplitter: LineSplitter | null = null;

@@ -9,8 +9,12 @@ import { ErrorCode, errorMessage } from '../generated/api';
 import { HandshakeError } from '../protocol/errors';
 import { ServerConnection } from '../protocol/connection';
 import type { UpgradeRequest } from '../protocol/handshake';
+import type { HttpRequest } from '../protocol/http-request';
+import { defaultAccept } from './client-filter';
 import { Phase, type ConnectionBase } from './connection-base';
 import type { WebSocketOpenRequestEvent } from './events';
+import { forwardedClient } from './forwarded-client';
+import { healthCheckResponse, isHealthCheck } from './health-check';
 import { OpeningHandshake, acceptResponse, agree, openRequestEvent, rejectResponse } from './opening-handshake';
 import { ReadHold } from './read-gate';
 import { receive } from './reading';
@@ -69,10 +73,13 @@ export function receiveHandshake(connection: ConnectionBase, chunk: Buffer): voi
   }
   const { logger, dispatcher } = connection.engine;
   const id = connection.connectionId;
-  let upgrade: UpgradeRequest | null;
+  let upgrade: UpgradeRequest;
   try {
-    upgrade = handshake.read(chunk);
-    if (!upgrade) return;
+    const request = handshake.readRequest(chunk);
+    if (!request) return;
+    const healthPath = connection.engine.settings.values.HealthCheckPath;
+    if (healthPath !== '' && isHealthCheck(request, healthPath)) return answerHealthCheck(connection, request.method);
+    upgrade = handshake.validate(request);
   } catch (error) {
     if (!(error instanceof HandshakeError)) throw error;
     logger.log(id, 1, `Handshake refused (${error.httpStatus}): ${error.message}`, 'Error');
@@ -80,6 +87,7 @@ export function receiveHandshake(connection: ConnectionBase, chunk: Buffer): voi
     rejectHandshake(connection, error.httpStatus, error.headers.map(([n, v]) => [n, v]));
     return;
   }
+  if (!clientBehindProxies(connection, upgrade.request)) return;
   // HandshakeTimeout keeps running while WebSocketOpenRequest decides: an async handler that never
   // settles must not hold the connection for ever.
   connection.driver.gate.hold(ReadHold.Handshake);
@@ -94,6 +102,43 @@ export function receiveHandshake(connection: ConnectionBase, chunk: Buffer): voi
   logger.logHeaders(id, upgrade.request.headers);
   // The handshake stays held until the event has been decided: its out-parameters decide.
   dispatcher.dispatchHeld('WebSocketOpenRequest', event, (refused) => (refused ? refuseOpening(connection) : completeHandshake(connection, event)));
+}
+
+/**
+ * TrustedProxies: a trusted peer's Forwarded / X-Forwarded-For names the client, which RemoteHost (and
+ * RemotePort, when Forwarded gives one) then show, and which AllowedClients / BlockedClients are applied
+ * to again. Returns false when they refuse it (answered 403).
+ */
+function clientBehindProxies(connection: ConnectionBase, request: HttpRequest): boolean {
+  const { clients, logger } = connection.engine;
+  if (clients.trusted.entries.length === 0) return true;
+  const driver = connection.driver;
+  const peer = driver.remoteHost;
+  const verdict = forwardedClient(request, peer, clients.trusted);
+  const id = connection.connectionId;
+  if (verdict.kind === 'direct') return true;
+  if (verdict.kind === 'malformed') {
+    logger.log(id, 1, `Ignored a malformed ${verdict.header} header from the trusted proxy ${peer}: ${JSON.stringify(verdict.value.slice(0, 200))}; the client is taken to be ${peer}.`, 'Error');
+    return true;
+  }
+  driver.useClientAddress(verdict.address, verdict.port);
+  if (logger.logs(2)) logger.log(id, 2, `Client ${verdict.address}${verdict.port === null ? '' : `:${verdict.port}`} (${verdict.header} from the trusted proxy ${peer}).`, 'Info');
+  if (clients.allowed.entries.length === 0 && clients.blocked.entries.length === 0) return true;
+  if (defaultAccept(verdict.address, clients.allowed, clients.blocked)) return true;
+  logger.log(id, 1, `Handshake refused (403): the client ${verdict.address} named by ${verdict.header} is not allowed by AllowedClients / BlockedClients.`, 'Info');
+  rejectHandshake(connection, 403, []);
+  return false;
+}
+
+/** HealthCheckPath: 200 and the connection closed; no WebSocket event, no refusal counted. */
+function answerHealthCheck(connection: ConnectionBase, method: string): void {
+  const { metrics, logger } = connection.engine;
+  metrics.healthChecks++;
+  if (logger.logs(2)) logger.log(connection.connectionId, 2, `Health check (${method}) answered 200.`, 'Info');
+  connection.handshake?.clearTimer();
+  connection.handshake = null;
+  connection.stage = Phase.Closed;
+  connection.driver.endWith(healthCheckResponse(method));
 }
 
 /** The WebSocketOpenRequest handler failed: nothing it set can be trusted, so the upgrade is refused. */

@@ -50,6 +50,7 @@ export function formatMetricsText(metrics: ServerMetrics, options: MetricsTextOp
   ]);
   family('connections_accepted_total', 'counter', 'TCP connections accepted.', one(metrics.accepted));
   family('connections_opened_total', 'counter', 'WebSocket connections opened.', one(metrics.opened));
+  family('health_checks_total', 'counter', 'HealthCheckPath requests answered 200.', one(metrics.healthChecks));
   const q = metrics.queues;
   family('queued_bytes', 'gauge', 'Bytes the connections hold now, by budget.', [
     [{ budget: 'output' }, q.outputBytes],
@@ -72,6 +73,7 @@ export function formatMetricsText(metrics: ServerMetrics, options: MetricsTextOp
   family('refusals_total', 'counter', 'Connections refused before the handshake, by reason.', [
     [{ reason: 'max_connections' }, r.maxConnections],
     [{ reason: 'connection_request' }, r.connectionRequest],
+    [{ reason: 'proxy_header' }, r.proxyHeader],
   ]);
   family('handshake_refusals_total', 'counter', 'Upgrade requests answered with an HTTP error, by status.', keyed('status', r.handshake));
   const f = metrics.failures;

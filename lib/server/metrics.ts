@@ -18,6 +18,8 @@ export interface RefusalFigures {
   maxConnections: number;
   /** ConnectionRequest (or AllowedClients / BlockedClients) said no. */
   connectionRequest: number;
+  /** ProxyProtocol=1: the PROXY protocol header was missing, malformed, truncated, oversized or late. */
+  proxyHeader: number;
   /** Upgrade requests answered with an HTTP error, by status (400, 405, 408, 426, 431, or the one WebSocketOpenRequest chose). */
   handshake: Record<string, number>;
 }
@@ -53,6 +55,8 @@ export interface ServerMetrics {
   accepted: number;
   /** WebSockets opened. */
   opened: number;
+  /** HealthCheckPath requests answered 200 (neither refusals nor WebSockets). */
+  healthChecks: number;
   /** What the connections hold now, summed per budget (see QueueFigures). */
   queues: Omit<QueueFigures, 'readHolds'>;
   /** How many connections are not read now, by the read gate's reason (a connection may count under several). */
@@ -152,6 +156,7 @@ export function serverMetrics(counters: ServerCounters, connections: Iterable<Co
     connections: byPhase,
     accepted: counters.accepted,
     opened,
+    healthChecks: counters.healthChecks,
     queues,
     readHolds,
     budgetHits: { output: counters.outputHolds, backlog: counters.backlogHolds },
@@ -159,6 +164,7 @@ export function serverMetrics(counters: ServerCounters, connections: Iterable<Co
     refusals: {
       maxConnections: counters.refusedMaxConnections,
       connectionRequest: counters.refusedConnectionRequest,
+      proxyHeader: counters.refusedProxyHeader,
       handshake: counters.handshakeRefusals.toRecord(),
     },
     failures: {

@@ -4,7 +4,7 @@
  * subprotocol and permessage-deflate, or an HTTP error. No I/O here: the connection writes what these
  * return, owns the socket and sets the timers (their handles are kept here, so they go with the handshake).
  */
-import { HttpRequestParser } from '../protocol/http-request';
+import { HttpRequestParser, type HttpRequest } from '../protocol/http-request';
 import {
   formatAcceptResponse,
   formatRejectResponse,
@@ -41,11 +41,29 @@ export class OpeningHandshake {
    * @throws HandshakeError for a malformed, oversized or non-conforming request (§4.2.1).
    */
   read(chunk: Buffer): UpgradeRequest | null {
+    const request = this.readRequest(chunk);
+    return request === null ? null : this.validate(request);
+  }
+
+  /**
+   * Feeds bytes of the request and returns its head once complete (what came behind it is kept), before
+   * it is checked as an upgrade: a health check (HealthCheckPath) is answered from here. Then validate().
+   * @throws HandshakeError for a malformed or oversized head.
+   */
+  readRequest(chunk: Buffer): HttpRequest | null {
     const parser = this.parser!;
     const request = parser.push(chunk);
     if (!request) return null;
     this.pendingInput = parser.takeRemainder();
     this.parser = null;
+    return request;
+  }
+
+  /**
+   * Checks the request read by readRequest() as an upgrade (§4.2.1); kept in `upgrade`.
+   * @throws HandshakeError for a non-conforming request.
+   */
+  validate(request: HttpRequest): UpgradeRequest {
     return (this.upgrade = validateUpgradeRequest(request));
   }
 

@@ -47,6 +47,10 @@ export class ServerCounters {
   openedGone = 0;
   refusedMaxConnections = 0;
   refusedConnectionRequest = 0;
+  /** ProxyProtocol=1: no valid PROXY protocol header in time. */
+  refusedProxyHeader = 0;
+  /** HealthCheckPath requests answered 200. */
+  healthChecks = 0;
   readonly handshakeRefusals = new Tally();
   beforeUpgrade = 0;
   duringHandshake = 0;

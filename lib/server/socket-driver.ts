@@ -114,6 +114,15 @@ export class SocketDriver implements Flushable {
   }
 
   /**
+   * The client as a proxy names it (a PROXY protocol header, a trusted Forwarded header): RemoteHost
+   * and RemotePort show it from now on. `port` null keeps the socket's port.
+   */
+  useClientAddress(host: string, port: number | null): void {
+    this.remoteHostValue = host;
+    if (port !== null) this.remotePortValue = port;
+  }
+
+  /**
    * Reads the addresses now, while the socket has them: they are read lazily (an idle connection then
    * keeps neither Node's cached address objects nor ours), and once the socket's handle is closed Node
    * no longer knows an address it was never asked for. Called before the socket goes away by our hand

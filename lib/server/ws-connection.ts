@@ -21,6 +21,7 @@ import type { EngineContext } from './engine-context';
 import { DataInEvent } from './events';
 import { beginHandshake, handshakeTimeout, receiveHandshake, refuse } from './handshake-flow';
 import { changeLineMode, inLineMode, receiveLines, setMaxLineLength } from './line-mode';
+import { proxyHeaderEnded, receiveProxyHeader } from './proxy-intake';
 import { ReadHold } from './read-gate';
 import { countReceived } from './metrics';
 import { eventFired, eventQueued, receive, setAcceptData, tickReadClock } from './reading';
@@ -187,9 +188,12 @@ export class WSConnection extends ConnectionBase {
   onSocketData(chunk: Buffer): void {
     if (this.core !== null) receive(this, chunk);
     else if (this.handshake !== null) receiveHandshake(this, chunk);
+    else if (this.extra !== null && this.extra.proxyIntake !== null) receiveProxyHeader(this, this.extra.proxyIntake, chunk);
   }
 
   onSocketEnd(): void {
+    const intake = this.extra === null ? null : this.extra.proxyIntake;
+    if (intake !== null) return proxyHeaderEnded(this, intake);
     socketEnded(this);
   }
 

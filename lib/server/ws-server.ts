@@ -101,6 +101,7 @@ export class WSServer extends EventEmitter {
       get defaultTimeout() {
         return server.defaultTimeoutValue;
       },
+      get clients() { return server.acceptor; },
       settings: this.settings,
       dispatcher: this.dispatcher,
       logger: this.logger,

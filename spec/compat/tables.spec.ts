@@ -247,6 +247,9 @@ const SETTING_DEFAULTS: Array<[string, number | boolean | string]> = [
   ['MaxHandshakesPerAddress', 0],
   ['ShutdownTimeout', 0],
   ['MetricsPort', 0],
+  ['ProxyProtocol', 0],
+  ['TrustedProxies', ''],
+  ['HealthCheckPath', ''],
   ['UseSSL', ''],
   ['SSLLocalCRLs', ''],
   // The budgets and deflate memory settings (docs/LIMITS.md gives these defaults beside ws's and uWS's).
@@ -466,6 +469,9 @@ describe('compat/ids tables', () => {
         'SSLLocalCRLs',
         'ShutdownTimeout',
         'MetricsPort',
+        'ProxyProtocol',
+        'TrustedProxies',
+        'HealthCheckPath',
       ]);
     });
 

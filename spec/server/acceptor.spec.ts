@@ -41,6 +41,9 @@ function setup(overrides: Record<string, SettingValue> = {}) {
     turns: new ReadTurns(),
     metrics: new ServerCounters(),
     defaultTimeout: 0,
+    get clients() {
+      return acceptor;
+    },
     connectionClosed: (id) => registry.delete(id),
   };
   const acceptor = new Acceptor(engine, registry);

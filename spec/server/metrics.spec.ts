@@ -82,7 +82,7 @@ describe('WSServer metrics', () => {
     expect(m.connections.total).to.equal(0);
     expect([m.accepted, m.opened]).to.deep.equal([5, 2]);
     expect(m.traffic).to.deep.equal({ messagesIn: 2, messagesOut: 2, bytesIn: 8, bytesOut: 14 });
-    expect(m.refusals).to.deep.equal({ maxConnections: 0, connectionRequest: 1, handshake: { 426: 1 } });
+    expect(m.refusals).to.deep.equal({ maxConnections: 0, connectionRequest: 1, proxyHeader: 0, handshake: { 426: 1 } });
     expect(m.failures).to.deep.include({ beforeUpgrade: 0, duringHandshake: 1, protocol: { 1002: 1 }, outputOverflow: 0, shutdownDeadline: 0 });
     expect(m.closeCodes).to.deep.equal({ 1000: 1, 1002: 1 });
     expect(m.queues).to.deep.equal({ outputBytes: 0, heldInputBytes: 0, assemblyBytes: 0, backlogBytes: 0, backlogEvents: 0 });

@@ -64,6 +64,17 @@ describe('opening-handshake', () => {
       expect(handshake.upgrade).to.equal(null);
     });
 
+    it('reads the head without checking it (readRequest), then checks it (validate)', () => {
+      const handshake = new OpeningHandshake(16 * 1024);
+      const plain = handshake.readRequest(Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'));
+      expect(plain!.uri).to.equal('/healthz');
+      expect(handshake.upgrade).to.equal(null);
+      expect(() => handshake.validate(plain!)).to.throw(HandshakeError).with.property('code', 'WSS_ERR_UPGRADE');
+      const upgrade = new OpeningHandshake(16 * 1024);
+      const valid = upgrade.readRequest(Buffer.from(request(), 'latin1'));
+      expect(upgrade.validate(valid!)).to.equal(upgrade.upgrade);
+    });
+
     it('throws 431 for a head larger than MaxHeaderSize', () => {
       const handshake = new OpeningHandshake(64);
       expect(() => handshake.read(Buffer.from(request(), 'latin1')))

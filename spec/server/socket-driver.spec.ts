@@ -367,6 +367,14 @@ describe('SocketDriver', () => {
       expect([driver.remoteHost, driver.remotePort, driver.localAddress]).to.deep.equal(['127.0.0.1', 50123, '10.0.0.2']);
     });
 
+    it('shows the client a proxy names from then on, keeping the socket port when none is given', () => {
+      const { driver } = setup();
+      driver.useClientAddress('198.51.100.4', null);
+      expect([driver.remoteHost, driver.remotePort, driver.localAddress]).to.deep.equal(['198.51.100.4', 50123, '10.0.0.2']);
+      driver.useClientAddress('2001:db8::4', 4711);
+      expect([driver.remoteHost, driver.remotePort]).to.deep.equal(['2001:db8::4', 4711]);
+    });
+
     it("shows '' and port 0 for a socket that never knew its addresses", () => {
       const { socket, driver } = setup();
       socket.remoteAddress = undefined;
