@@ -4,6 +4,7 @@
  * X-Forwarded-For, and HealthCheckPath.
  */
 import { expect } from 'chai';
+import { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { LogEvent } from '../../lib/server/events';
 import type { SettingValue } from '../../lib/server/settings';
@@ -232,6 +233,43 @@ describe('Behind a proxy', () => {
       const { connectionId } = await connected;
       expect(server.connections.get(connectionId)!.remoteHost).to.equal('198.51.100.80');
       expect(server.connections.get(connectionId)!.remotePort).to.equal(50505);
+      secure.destroy();
+    });
+
+    it('TLS: the header and the ClientHello in one write (as a TCP-mode proxy sends them)', async () => {
+      const server = tlsServer(undefined, { ProxyProtocol: 1 });
+      await server.startListening();
+      const client = await connect(server.localPort);
+      const socket = client.socket;
+      // A duplex over the socket whose first write carries the header in front of the ClientHello.
+      let header: Buffer | null = Buffer.from('PROXY TCP4 198.51.100.81 10.0.0.1 50506 443\r\n');
+      const joined = new Duplex({
+        read() {},
+        write(chunk: Buffer, _encoding, done) {
+          const bytes = header === null ? chunk : Buffer.concat([header, chunk]);
+          header = null;
+          socket.write(bytes, done);
+        },
+      });
+      socket.on('data', (chunk: Buffer) => joined.push(chunk));
+      socket.on('end', () => joined.push(null));
+      const secure = tlsConnect({ socket: joined, servername: 'localhost', ca: fixtureText('ca.crt') });
+      await new Promise<void>((resolve, reject) => {
+        secure.once('secureConnect', resolve);
+        secure.once('error', reject);
+      });
+      const connected = nextEvent<{ connectionId: number }>(server, 'Connected');
+      const answer = new Promise<string>((resolve) => {
+        let text = '';
+        secure.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+          if (text.includes('\r\n\r\n')) resolve(text);
+        });
+      });
+      secure.write(client.upgradeRequest());
+      expect(await answer).to.match(/^HTTP\/1\.1 101 /);
+      const { connectionId } = await connected;
+      expect(server.connections.get(connectionId)!.remoteHost).to.equal('198.51.100.81');
       secure.destroy();
     });
 
