@@ -179,8 +179,10 @@ async function runExample(app: string, index: number, source: string): Promise<{
     ]);
     return { answer, stdout };
   } finally {
-    child.kill();
-    await ended;
+    child.kill('SIGTERM');
+    const code = await ended;
+    // The README's SIGTERM recipe drains and exits 0 instead of dying of the signal (code null).
+    if (script.includes("'SIGTERM'")) expect(code, `README example ${index} exits 0 on SIGTERM: ${stderr}`).to.equal(0);
   }
 }
 
