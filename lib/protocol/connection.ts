@@ -15,6 +15,7 @@ import { CloseCode, Defaults, Opcode } from './constants';
 import { ProtocolError } from './errors';
 import { COPY_THRESHOLD, formatFrameHeader, formatMessage, formatServerFrame } from './frame';
 import { FrameParser, type FrameHandler } from './frame-parser';
+import { MessageAssembly } from './message-assembly';
 import { formatClosePayload, parseClosePayload } from './close';
 import type { MessageCodec } from './permessage-deflate';
 import { Utf8Validator } from './utf8';
@@ -67,24 +68,6 @@ export interface ConnectionOptions {
   ownerRepliesToClose?: boolean;
 }
 
-/** The first size of a message assembly: small fragments do not each cause a new buffer. */
-const MIN_ASSEMBLY = 1024;
-/**
- * Pieces of at least this size may wait in their chunks until their frame is half in (see held): each
- * costs a list entry and a view, so a peer that trickles bytes cannot make those outweigh its data.
- */
-const HOLD_MIN = 1024;
-
-/** Where a piece of a buffered message was unmasked to (see pieceTarget). */
-const enum PiecePlace {
-  /** In its chunk, as the parser found it: copied into the assembly on delivery (or handed on as it is). */
-  Chunk,
-  /** Straight into the assembly. */
-  Assembly,
-  /** In its chunk, and kept there for now (see held). */
-  Held,
-}
-
 export const ConnectionState = Object.freeze({ Open: 'open', Closing: 'closing', Closed: 'closed' } as const);
 export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
 
@@ -126,26 +109,8 @@ export class ServerConnection implements FrameHandler {
   private utf8: Utf8Validator | null = null;
   /** The unfinished character at the end of the last text piece, carried into the next. */
   private carry: Buffer | null = null;
-  /**
-   * The message being assembled (bufferMessages): one buffer, whether the message came compressed or
-   * not, that grows with the bytes that arrived — never beyond twice what arrived, whatever a header
-   * announces — so a peer that announces much and sends little holds little. Its first `assembled`
-   * bytes are filled.
-   */
-  private assembly: Buffer | null = null;
-  private assembled = 0;
-  /**
-   * Large pieces of a long uncompressed frame, kept as the views of the chunks they came in (unmasked in
-   * place) until the frame is half in: the assembly is then made once, at the frame's full length, and
-   * the rest is unmasked straight into it — no growing by doubling, which copies the message again.
-   * They follow the assembly's `assembled` bytes; `heldBytes` is their total.
-   */
-  private held: Buffer[] | null = null;
-  private heldBytes = 0;
-  /** Message bytes announced up to the end of the current frame (see pieceTarget). */
-  private frameEnd = 0;
-  /** Where pieceTarget() put the piece being delivered. */
-  private piecePlace: PiecePlace = PiecePlace.Chunk;
+  /** The message being put together (bufferMessages), made on first need and kept. */
+  private assembly: MessageAssembly | null = null;
   /** Data frames of the current message so far (maxFragments). */
   private fragments = 0;
   private readonly maxFragments: number;
@@ -225,7 +190,6 @@ export class ServerConnection implements FrameHandler {
       this.fragments = 0;
       this.firstPiece = true;
       this.messageBuffered = this.bufferMessages;
-      this.frameEnd = 0;
       if (opcode === Opcode.Text) (this.utf8 ??= new Utf8Validator()).reset();
     }
     if (opcode === Opcode.Text || opcode === Opcode.Binary || opcode === Opcode.Continuation) {
@@ -239,73 +203,18 @@ export class ServerConnection implements FrameHandler {
       if (++this.fragments > this.maxFragments) {
         throw new ProtocolError(CloseCode.MessageTooBig, 'WSS_ERR_TOO_MANY_FRAGMENTS', `more than ${this.maxFragments} frames in one message`);
       }
-      this.piecePlace = PiecePlace.Chunk;
       // Buffering an uncompressed message: a single-frame message within one chunk is handed on as a
-      // view of it; the pieces of any other frame are placed by pieceTarget().
+      // view of it; the pieces of any other frame are placed by the assembly (pieceTarget).
       if (this.messageBuffered && !this.messageCompressed && length > 0 && !(fin && opcode !== Opcode.Continuation && inChunk)) {
-        this.frameEnd = this.assembled + this.heldBytes + length;
+        (this.assembly ??= new MessageAssembly(this.maxMessageSize)).startFrame(length);
         this.parser.gatherPieces();
       }
     }
   }
 
-  /**
-   * FrameParser: where the next `length` bytes of a gathered frame go. Into the assembly (unmasking and
-   * copying in one pass) when it has room or may grow to take them; in place in the chunk (null) when
-   * the piece is large and the frame still mostly to come, so that the assembly is made later at the
-   * frame's full length instead of being grown, and copied, several times on the way.
-   */
+  /** FrameParser: where the next piece of a gathered frame is unmasked to (see MessageAssembly). */
   pieceTarget(length: number): Buffer | null {
-    const at = this.assembled;
-    const assembly = this.assembly;
-    if (assembly !== null && this.held === null && assembly.length - at >= length) {
-      this.piecePlace = PiecePlace.Assembly;
-      return assembly.subarray(at, at + length);
-    }
-    const need = at + this.heldBytes + length;
-    if (length >= HOLD_MIN && this.frameEnd > 2 * need) {
-      this.piecePlace = PiecePlace.Held;
-      return null;
-    }
-    this.grow(need);
-    this.piecePlace = PiecePlace.Assembly;
-    return this.assembly!.subarray(this.assembled, this.assembled + length);
-  }
-
-  /**
-   * Makes room for `need` bytes: a new assembly takes the filled part of the old one and the held
-   * pieces. Its size doubles (copies stay linear in the message size), reaches the frame's announced
-   * end when that is at most twice what arrived, and is never more than twice what arrived (or 1 KiB).
-   */
-  private grow(need: number): void {
-    const old = this.assembly;
-    const capacity = old === null ? 0 : old.length;
-    const held = this.held;
-    if (capacity >= need && held === null) return;
-    const wanted = Math.max(MIN_ASSEMBLY, 2 * capacity, this.frameEnd);
-    const allowed = Math.min(Math.max(MIN_ASSEMBLY, 2 * need), this.maxMessageSize);
-    const grown = capacity >= need ? old! : Buffer.allocUnsafe(Math.max(need, Math.min(wanted, allowed)));
-    let at = this.assembled;
-    if (old !== null && grown !== old) old.copy(grown, 0, 0, at);
-    if (held !== null) {
-      for (const piece of held) {
-        grown.set(piece, at);
-        at += piece.length;
-      }
-      this.held = null;
-      this.heldBytes = 0;
-    }
-    this.assembly = grown;
-    this.assembled = at;
-  }
-
-  /** Copies a piece onto the end of the assembly, growing it as needed. */
-  private append(data: Buffer): void {
-    if (data.length === 0) return;
-    const need = this.assembled + this.heldBytes + data.length;
-    this.grow(need);
-    this.assembly!.set(data, this.assembled);
-    this.assembled = need;
+    return this.assembly!.pieceTarget(length);
   }
 
   /** FrameHandler: payload of the current frame. */
@@ -371,24 +280,11 @@ export class ServerConnection implements FrameHandler {
       }
     }
     if (this.messageBuffered) {
-      const place = this.piecePlace;
-      this.piecePlace = PiecePlace.Chunk;
-      if (place === PiecePlace.Assembly) {
-        this.assembled += data.length;
-      } else if (place === PiecePlace.Held) {
-        (this.held ??= []).push(data);
-        this.heldBytes += data.length;
-      } else if (!last || this.assembly !== null || this.held !== null) {
-        this.append(data);
-      }
-      if (!last) return;
-      if (this.held !== null) this.grow(this.assembled + this.heldBytes);
-      // A message that came as one piece is handed on as it is (a view of the chunk, or the inflated bytes).
       const assembly = this.assembly;
-      const whole = assembly === null ? data : this.assembled === assembly.length ? assembly : assembly.subarray(0, this.assembled);
-      this.assembly = null;
-      this.assembled = 0;
-      this.handler.onData(this.messageOpcode, whole, true, true);
+      // A message that came as one piece is handed on as it is (a view of the chunk, or the inflated bytes).
+      if (last && (assembly === null || assembly.empty)) return this.handler.onData(this.messageOpcode, data, true, true);
+      (this.assembly ??= new MessageAssembly(this.maxMessageSize)).add(data);
+      if (last) this.handler.onData(this.messageOpcode, this.assembly.take(), true, true);
       return;
     }
     if (this.messageOpcode === Opcode.Text) data = this.characterBoundary(data, last);
@@ -461,9 +357,7 @@ export class ServerConnection implements FrameHandler {
     if (this.failed) return;
     this.failed = true;
     this.parser.stop();
-    this.assembly = null;
-    this.held = null;
-    this.heldBytes = 0;
+    this.assembly?.clear();
     this.carry = null;
     const failure =
       error instanceof ProtocolError
@@ -539,7 +433,7 @@ export class ServerConnection implements FrameHandler {
 
   /** The size of the buffer a message is being assembled in (bufferMessages; 0 when none). */
   get assemblyBytes(): number {
-    return (this.assembly === null ? 0 : this.assembly.length) + this.heldBytes;
+    return this.assembly === null ? 0 : this.assembly.bytes;
   }
 
   /** True while a message sent in parts is unfinished. */
@@ -599,8 +493,6 @@ export class ServerConnection implements FrameHandler {
     this.queue = null;
     this.queueBytes = 0;
     this.assembly = null;
-    this.held = null;
-    this.heldBytes = 0;
     this.stateValue = ConnectionState.Closed;
   }
 
