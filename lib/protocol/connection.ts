@@ -15,6 +15,7 @@ import { CloseCode, Defaults, Opcode } from './constants';
 import { ProtocolError } from './errors';
 import { COPY_THRESHOLD, formatFrameHeader, formatMessage, formatServerFrame } from './frame';
 import { FrameParser, type FrameHandler } from './frame-parser';
+import { MessageAssembly } from './message-assembly';
 import { formatClosePayload, parseClosePayload } from './close';
 import type { MessageCodec } from './permessage-deflate';
 import { Utf8Validator } from './utf8';
@@ -67,9 +68,6 @@ export interface ConnectionOptions {
   ownerRepliesToClose?: boolean;
 }
 
-/** The first size of a message assembly: small fragments do not each cause a new buffer. */
-const MIN_ASSEMBLY = 1024;
-
 export const ConnectionState = Object.freeze({ Open: 'open', Closing: 'closing', Closed: 'closed' } as const);
 export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
 
@@ -111,15 +109,8 @@ export class ServerConnection implements FrameHandler {
   private utf8: Utf8Validator | null = null;
   /** The unfinished character at the end of the last text piece, carried into the next. */
   private carry: Buffer | null = null;
-  /**
-   * The message being assembled (bufferMessages): one buffer, whether the message came compressed or
-   * not, that grows with the bytes that arrived — never from the length a header announces — so a peer
-   * that announces much and sends little holds little. Its first `assembled` bytes are filled.
-   */
-  private assembly: Buffer | null = null;
-  private assembled = 0;
-  /** The current frame's payload is unmasked straight into `assembly`, which had room for it. */
-  private gatheringFrame = false;
+  /** The message being put together (bufferMessages), made on first need and kept. */
+  private assembly: MessageAssembly | null = null;
   /** Data frames of the current message so far (maxFragments). */
   private fragments = 0;
   private readonly maxFragments: number;
@@ -212,37 +203,18 @@ export class ServerConnection implements FrameHandler {
       if (++this.fragments > this.maxFragments) {
         throw new ProtocolError(CloseCode.MessageTooBig, 'WSS_ERR_TOO_MANY_FRAGMENTS', `more than ${this.maxFragments} frames in one message`);
       }
-      this.gatheringFrame = false;
-      if (this.messageBuffered && !this.messageCompressed && length > 0) this.gather(fin && opcode !== Opcode.Continuation, length, inChunk);
+      // Buffering an uncompressed message: a single-frame message within one chunk is handed on as a
+      // view of it; the pieces of any other frame are placed by the assembly (pieceTarget).
+      if (this.messageBuffered && !this.messageCompressed && length > 0 && !(fin && opcode !== Opcode.Continuation && inChunk)) {
+        (this.assembly ??= new MessageAssembly(this.maxMessageSize)).startFrame(length);
+        this.parser.gatherPieces();
+      }
     }
   }
 
-  /**
-   * Buffering an uncompressed message: a single-frame message within one chunk is handed on as a view
-   * of it. Otherwise a frame whose payload fits in the room the assembly already has is unmasked
-   * straight into it (one copy instead of unmasking in place and copying); any other payload is copied
-   * in as it arrives (deliver → append).
-   */
-  private gather(whole: boolean, length: number, inChunk: boolean): void {
-    if (whole && inChunk) return;
-    const assembly = this.assembly;
-    if (assembly === null || assembly.length - this.assembled < length) return;
-    this.parser.gatherInto(assembly.subarray(this.assembled, this.assembled + length));
-    this.gatheringFrame = true;
-  }
-
-  /** Copies a piece onto the end of the assembly, growing it by doubling (copies stay linear in size). */
-  private append(data: Buffer): void {
-    const need = this.assembled + data.length;
-    let buffer = this.assembly;
-    if (buffer === null || buffer.length < need) {
-      const doubled = Math.max(MIN_ASSEMBLY, 2 * (buffer === null ? 0 : buffer.length));
-      const grown = Buffer.allocUnsafe(Math.max(need, Math.min(doubled, this.maxMessageSize)));
-      if (buffer !== null) buffer.copy(grown, 0, 0, this.assembled);
-      buffer = this.assembly = grown;
-    }
-    buffer.set(data, this.assembled);
-    this.assembled = need;
+  /** FrameParser: where the next piece of a gathered frame is unmasked to (see MessageAssembly). */
+  pieceTarget(length: number): Buffer | null {
+    return this.assembly!.pieceTarget(length);
   }
 
   /** FrameHandler: payload of the current frame. */
@@ -308,16 +280,11 @@ export class ServerConnection implements FrameHandler {
       }
     }
     if (this.messageBuffered) {
-      if (this.gatheringFrame) this.assembled += data.length; // unmasked in place already
-      else if (!last || this.assembly !== null) this.append(data);
-      if (!last) return;
-      // A message that came as one piece is handed on as it is (a view of the chunk, or the inflated bytes).
       const assembly = this.assembly;
-      const whole = assembly === null ? data : assembly.subarray(0, this.assembled);
-      this.assembly = null;
-      this.assembled = 0;
-      this.gatheringFrame = false;
-      this.handler.onData(this.messageOpcode, whole, true, true);
+      // A message that came as one piece is handed on as it is (a view of the chunk, or the inflated bytes).
+      if (last && (assembly === null || assembly.empty)) return this.handler.onData(this.messageOpcode, data, true, true);
+      (this.assembly ??= new MessageAssembly(this.maxMessageSize)).add(data);
+      if (last) this.handler.onData(this.messageOpcode, this.assembly.take(), true, true);
       return;
     }
     if (this.messageOpcode === Opcode.Text) data = this.characterBoundary(data, last);
@@ -390,7 +357,7 @@ export class ServerConnection implements FrameHandler {
     if (this.failed) return;
     this.failed = true;
     this.parser.stop();
-    this.assembly = null;
+    this.assembly?.clear();
     this.carry = null;
     const failure =
       error instanceof ProtocolError
@@ -466,7 +433,7 @@ export class ServerConnection implements FrameHandler {
 
   /** The size of the buffer a message is being assembled in (bufferMessages; 0 when none). */
   get assemblyBytes(): number {
-    return this.assembly === null ? 0 : this.assembly.length;
+    return this.assembly === null ? 0 : this.assembly.bytes;
   }
 
   /** True while a message sent in parts is unfinished. */

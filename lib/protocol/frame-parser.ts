@@ -15,16 +15,21 @@ export interface FrameHandler {
   /**
    * A valid frame header. `length` is the payload length; `inChunk` tells that the whole payload is
    * already in the chunk being parsed, so it will come as one piece (a view of the chunk). Here, and
-   * only here, the handler may call FrameParser.gatherInto() for a data frame.
+   * only here, the handler may call FrameParser.gatherPieces() for a data frame.
    */
   onFrameStart(fin: boolean, rsv1: boolean, opcode: number, length: number, inChunk: boolean): void;
   /**
    * Unmasked payload bytes of the current frame, `end` true with its last bytes. A data frame may come in
    * several pieces (as the chunks arrive); a control frame always comes whole. A frame with an empty
-   * payload gives one empty piece with `end` true. Pieces are views of the chunk, or of the target
-   * given to gatherInto().
+   * payload gives one empty piece with `end` true. Pieces are views of the chunk, or the targets
+   * pieceTarget() gave.
    */
   onFramePayload(data: Buffer, end: boolean): void;
+  /**
+   * For a frame whose pieces are gathered (gatherPieces): where the next `length` payload bytes are to
+   * be unmasked — a buffer of exactly that length — or null to unmask them in place in the chunk.
+   */
+  pieceTarget?(length: number): Buffer | null;
 }
 
 export interface FrameParserOptions {
@@ -55,8 +60,8 @@ export class FrameParser {
   private payloadRead = 0;
   /** A control frame's payload, gathered whole (at most 125 bytes). */
   private control: Buffer[] | null = null;
-  /** Where the current data frame's payload is unmasked to, when not in place (see gatherInto). */
-  private target: Buffer | null = null;
+  /** The handler picks where each piece of the current data frame is unmasked to (see gatherPieces). */
+  private gathering = false;
 
   /** §5.4: a data frame without FIN was seen, so the next data frame must be a continuation. */
   private expectContinuation = false;
@@ -92,15 +97,15 @@ export class FrameParser {
   }
 
   /**
-   * Unmasks the payload of the frame being started into `target` (as long as the payload) instead of
-   * in place, so that a message is reassembled in the same pass that unmasks it; the chunks are then
-   * left as they came. Call from onFrameStart, for a data frame with a payload.
+   * Asks the handler, before each piece of the frame being started, where to unmask it
+   * (handler.pieceTarget), so that a message is reassembled in the same pass that unmasks it; a piece
+   * unmasked into a target leaves its chunk as it came. Call from onFrameStart, for a data frame.
    */
-  gatherInto(target: Buffer): void {
-    if (target.length !== this.payloadLength || this.payloadRead !== 0 || this.state !== State.Header || isControlOpcode(this.opcode)) {
-      throw new RangeError('gatherInto() takes a target as long as the payload of the data frame being started');
+  gatherPieces(): void {
+    if (this.payloadRead !== 0 || this.state !== State.Header || isControlOpcode(this.opcode) || this.handler.pieceTarget === undefined) {
+      throw new RangeError('gatherPieces() is for the data frame being started, with a handler that has pieceTarget()');
     }
-    this.target = target;
+    this.gathering = true;
   }
 
   /** Stops handing out frames after the current callback (e.g. while a message inflates); input is kept. */
@@ -131,7 +136,7 @@ export class FrameParser {
     this.stopped = true;
     this.pending = null;
     this.control = null;
-    this.target = null;
+    this.gathering = false;
   }
 
   /** Bytes kept while paused. */
@@ -249,7 +254,7 @@ export class FrameParser {
     this.opcode = opcode;
     this.payloadLength = length;
     this.payloadRead = 0;
-    this.target = null;
+    this.gathering = false;
     this.handler.onFrameStart(fin, rsv1, opcode, length, available >= length);
   }
 
@@ -257,14 +262,15 @@ export class FrameParser {
     const read = this.payloadRead;
     const available = Math.min(this.payloadLength - read, chunk.length - pos);
     const end = pos + available;
-    const target = this.target;
+    const target = this.gathering ? this.handler.pieceTarget!(available) : null;
     let piece: Buffer;
     if (target === null) {
       unmask(chunk, pos, end, this.key, read);
       piece = chunk.subarray(pos, end);
     } else {
-      unmaskInto(chunk, pos, end, this.key, read, target, read);
-      piece = available === target.length ? target : target.subarray(read, read + available);
+      if (target.length !== available) throw new RangeError(`pieceTarget(${available}) gave ${target.length} bytes`);
+      unmaskInto(chunk, pos, end, this.key, read, target, 0);
+      piece = target;
     }
     this.payloadRead = read + available;
     const done = this.payloadRead === this.payloadLength;
@@ -283,7 +289,7 @@ export class FrameParser {
 
     if (done) {
       this.state = State.Header;
-      this.target = null;
+      this.gathering = false;
     }
     this.handler.onFramePayload(piece, done);
     return end;

@@ -234,6 +234,28 @@ describe('ServerConnection', () => {
       expect(messages).to.deep.equal([]);
     });
 
+    it('makes one buffer at the full length of a long frame once half of it is in, never more than twice what arrived', () => {
+      const random = prng(5);
+      for (const size of [100000, 1 << 20]) {
+        const payload = payloadOf(size, 3);
+        const frame = clientFrame(2, payload, { mask: Uint8Array.from([1, 2, 3, 4]) });
+        const { connection, messages } = keeping({ bufferMessages: true });
+        const allocations = sinon.spy(Buffer, 'allocUnsafe');
+        let sent = 0;
+        while (sent < frame.length) {
+          const chunk = Buffer.from(frame.subarray(sent, (sent += 1024 + Math.floor(random() * 65536))));
+          connection.receiveData(chunk);
+          expect(connection.assemblyBytes, `size ${size}, ${sent} sent`).to.be.at.most(2 * sent);
+        }
+        const large = allocations.args.map(([n]) => n as number).filter((n) => n > 4096);
+        allocations.restore();
+        expect(large, `size ${size}`).to.deep.equal([size]);
+        expect(messages).to.have.length(1);
+        expect(messages[0]!.data.equals(payload)).to.equal(true);
+        expect(connection.assemblyBytes).to.equal(0);
+      }
+    });
+
     it('keeps one buffer for a message of many tiny fragments, compressed or not', () => {
       for (const compressed of [false, true]) {
         const { connection, messages } = keeping({ bufferMessages: true, deflate: compressed ? new FakeCodec() : null });

@@ -253,7 +253,7 @@ describe('FrameParser', () => {
       expect(seen).to.deep.equal([true, false, true, true]);
     });
 
-    it('unmasks into the target given by gatherInto, handing out views of it and leaving the chunks masked', () => {
+    it('unmasks each piece into the target pieceTarget gives, leaving the chunks masked', () => {
       const payload = Buffer.alloc(5000);
       for (let i = 0; i < payload.length; i++) payload[i] = (i * 13 + 7) & 0xff;
       const frame = clientFrame(2, payload, { mask: Uint8Array.from([9, 0x80, 0xff, 3]) });
@@ -262,9 +262,11 @@ describe('FrameParser', () => {
         const chunks = randomChunks(frame, random, 1 + Math.floor(random() * 3000));
         const copies = chunks.map((chunk) => Buffer.from(chunk));
         const target = Buffer.alloc(payload.length);
+        let at = 0;
         const pieces: Buffer[] = [];
         const parser: FrameParser = new FrameParser({
-          onFrameStart: (_f, _r, _o, length) => parser.gatherInto(target.subarray(0, length)),
+          onFrameStart: () => parser.gatherPieces(),
+          pieceTarget: (length) => target.subarray(at, (at += length)),
           onFramePayload: (data) => pieces.push(data),
         });
         for (const chunk of chunks) parser.push(chunk);
@@ -275,42 +277,57 @@ describe('FrameParser', () => {
       }
     });
 
-    it('unmasks in place again for the frame after a gathered one', () => {
+    it('unmasks in place the pieces pieceTarget declines, and every piece of a frame not gathered', () => {
       const target = Buffer.alloc(3);
       const frames: string[] = [];
+      const asked: number[] = [];
       let first = true;
       const parser: FrameParser = new FrameParser({
         onFrameStart() {
-          if (first) parser.gatherInto(target);
+          if (first) parser.gatherPieces();
           first = false;
+        },
+        pieceTarget(length) {
+          asked.push(length);
+          return asked.length === 1 ? null : target.subarray(0, length);
         },
         onFramePayload: (data) => frames.push(data.toString()),
       });
-      const chunk = Buffer.concat([clientFrame(1, 'abc'), clientFrame(1, 'def')]);
+      const gathered = clientFrame(1, 'abcdef');
+      const chunk = Buffer.concat([gathered.subarray(9), clientFrame(1, 'ghi')]);
+      parser.push(gathered.subarray(0, 9)); // header and 'abc'
       parser.push(chunk);
-      expect(frames).to.deep.equal(['abc', 'def']);
-      expect(target.toString()).to.equal('abc');
-      expect(chunk.subarray(chunk.length - 3).toString()).to.equal('def');
+      expect(frames).to.deep.equal(['abc', 'def', 'ghi']);
+      expect(asked).to.deep.equal([3, 3]);
+      expect(gathered.subarray(6, 9).toString()).to.equal('abc'); // declined: unmasked in place
+      expect(target.toString()).to.equal('def');
+      expect(chunk.subarray(chunk.length - 3).toString()).to.equal('ghi');
     });
 
-    it('refuses a gatherInto target of the wrong length or for a control frame', () => {
-      const attempt = (frame: Buffer, size: number) => {
+    it('refuses gatherPieces for a control frame or without pieceTarget, and a target of the wrong length', () => {
+      const attempt = (frame: Buffer, size: number, withTarget = true) => {
         let caught: unknown;
         const parser: FrameParser = new FrameParser({
           onFrameStart() {
             try {
-              parser.gatherInto(Buffer.alloc(size));
+              parser.gatherPieces();
             } catch (error) {
               caught = error;
             }
           },
+          ...(withTarget ? { pieceTarget: () => Buffer.alloc(size) } : {}),
           onFramePayload() {},
         });
-        parser.push(frame);
+        try {
+          parser.push(frame);
+        } catch (error) {
+          caught = error;
+        }
         return caught;
       };
       expect(attempt(clientFrame(2, 'abcd'), 3)).to.be.instanceOf(RangeError);
       expect(attempt(clientFrame(9, 'abcd'), 4)).to.be.instanceOf(RangeError);
+      expect(attempt(clientFrame(2, 'abcd'), 4, false)).to.be.instanceOf(RangeError);
       expect(attempt(clientFrame(2, 'abcd'), 4)).to.equal(undefined);
     });
 
