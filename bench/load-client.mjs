@@ -6,11 +6,16 @@
 //   node bench/load-client.mjs --port P [--conns N] [--inflight W] [--size S] [--binary] [--deflate]
 //        [--tls] [--raw] [--duration T] [--warmup T] [--verify] [--timeout T]
 //   node bench/load-client.mjs --mode open --port P --conns N [--local-addresses K] [--concurrency C]
+//        [--pause-at M] [--deflate]
 //
 // throughput mode: prints one JSON line {msgsPerSec, mbPerSec, p50Ms, p99Ms, ...} after warm-up + T s.
 // open mode: opens N connections (spread over source addresses 127.0.0.1..127.0.0.K), prints
 //   {"event":"opened",...}, then obeys stdin lines: "check" (one verified echo on every connection,
-//   prints {"event":"checked",...}) and "exit".
+//   prints {"event":"checked",...}) and "exit". --pause-at M: after M connections it prints
+//   {"event":"paused",...} and waits for a "continue" line before opening the rest, so that the server's
+//   memory can be read at M and at N (what each further connection costs, without what the first ones
+//   grew once). --deflate in open mode offers permessage-deflate; with --no-check (no "check" will
+//   follow) as browsers do, context takeover allowed.
 // --raw: no WebSocket handshake (for the raw TCP/TLS echo server, which sends the masked frames back as
 //   they are; the parser below reads masked and unmasked frames alike).
 // Loopback only: the host must be 127.x.x.x or ::1.
@@ -41,6 +46,8 @@ const opts = parseArgs(process.argv.slice(2), {
   timeout: 0,
   'local-addresses': 1,
   concurrency: 256,
+  'pause-at': 0,
+  'no-check': false,
   path: '/',
 });
 if (!opts.port) fatal('--port is required');
@@ -232,7 +239,7 @@ function upgradeRequest() {
   if (opts.deflate) {
     extensions = 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits';
     // Verifying compressed answers needs each message to inflate on its own.
-    if (opts.verify || OPEN_MODE) extensions += '; server_no_context_takeover';
+    if (opts.verify || (OPEN_MODE && !opts['no-check'])) extensions += '; server_no_context_takeover';
     extensions += '\r\n';
   }
   return (
@@ -394,6 +401,9 @@ function send(conn, k, now) {
 
 // ─── Opening ────────────────────────────────────────────────────────────────────────────────────
 
+/** The next source port slot (with several source addresses), kept across openAll() calls. */
+let nextPort = 0;
+
 async function openAll(count) {
   const addresses = [];
   for (let i = 1; i <= Math.max(1, opts['local-addresses']); i++) addresses.push(`127.0.0.${i}`);
@@ -402,7 +412,6 @@ async function openAll(count) {
   // (below Linux's ephemeral range): letting the kernel search for a free port per connect() or
   // bind() gets slow with tens of thousands of sockets and TIME_WAIT leftovers.
   const portsPerAddress = 22000;
-  let nextPort = 0;
   let next = 0;
   const started = performance.now();
   const worker = async () => {
@@ -494,7 +503,15 @@ async function throughput() {
 }
 
 async function openMode() {
-  const openMs = await openAll(N);
+  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  let openMs = 0;
+  const first = opts['pause-at'] > 0 && opts['pause-at'] < N ? opts['pause-at'] : 0;
+  if (first > 0) {
+    openMs += await openAll(first);
+    print({ event: 'paused', opened: conns.length, errors: errorList() });
+    for (let line = await lines.next(); !line.done && line.value.trim() !== 'continue'; line = await lines.next());
+  }
+  openMs += await openAll(N - first);
   print({
     event: 'opened',
     ok: conns.length === N,
@@ -504,9 +521,8 @@ async function openMode() {
     connsPerSec: Math.round(conns.length / (openMs / 1000)),
     errors: errorList(),
   });
-  const lines = createInterface({ input: process.stdin });
-  for await (const line of lines) {
-    const command = line.trim();
+  for (let line = await lines.next(); !line.done; line = await lines.next()) {
+    const command = line.value.trim();
     if (command === 'check') await check();
     else if (command === 'exit') break;
   }

@@ -8,7 +8,11 @@
 //        [--idle-conns 10000] [--scale-conns 100000] [--pin] [--verify] [--markdown]
 //        [--json file] [--cpu-prof dir] [--max-minutes 60] [--list] [--baseline dir] [--no-install]
 //
-// Scenarios: small, medium, large, deflate-small, tls-small, compat, idle, scale (see SCENARIOS).
+// Scenarios: small, medium, large, deflate-small, tls-small, compat, idle, idle-deflate, scale (see SCENARIOS).
+// Idle scenarios read the server's memory at N/2 and at N connections: "RSS/conn" is the growth from
+// none to N over N (what the issue-7 figures use); "marginal" is the growth from N/2 to N over N/2, what
+// each further connection costs once V8's young generation has grown to its size under the opening
+// burst (a one-off ~28 MiB here, which RSS/conn spreads over N).
 // --pin       runs servers on CPU 0 and the client on CPU 1 (taskset), when the machine has 2+ CPUs.
 // --cpu-prof  runs our servers under `node --cpu-prof` and writes the profiles to that directory
 //             (summarise them with bench/profile.mjs).
@@ -96,7 +100,24 @@ const SCENARIOS = {
     kind: 'idle',
     about: 'N idle open connections: server RSS per connection, time to open',
     servers: ['ours', 'ws', 'raw', 'bun'],
-    ratios: [['ours', 'ws', 0.8, 'max'], ['ours', 'raw', undefined, 'max'], ['ours', 'bun', undefined, 'max'], ['ws', 'raw', undefined, 'max']],
+    ratios: [
+      ['ours', 'ws', 0.8, 'max'],
+      ['ours', 'ws', 0.8, 'max', 'kibPerConnMarginal'],
+      ['ours', 'raw', undefined, 'max'],
+      ['ours', 'bun', undefined, 'max'],
+      ['ws', 'raw', undefined, 'max'],
+      ['ours', 'raw', undefined, 'max', 'kibPerConnMarginal'],
+    ],
+  },
+  // The same with permessage-deflate offered as browsers offer it (context takeover allowed) and
+  // accepted by every WebSocket server: what a negotiated extension costs while nothing is sent.
+  'idle-deflate': {
+    kind: 'idle',
+    about: 'N idle open connections with permessage-deflate negotiated (browser offer)',
+    serverArgs: ['--deflate'],
+    clientArgs: ['--deflate', '--no-check'],
+    servers: ['ours', 'ws', 'bun'],
+    ratios: [['ours', 'ws', 0.8, 'max'], ['ours', 'ws', 0.8, 'max', 'kibPerConnMarginal'], ['ours', 'bun', undefined, 'max']],
   },
   scale: {
     kind: 'scale',
@@ -252,16 +273,23 @@ async function runIdle(scenario, servers, entry) {
     const order = round % 2 === 0 ? servers : [...servers].reverse();
     for (const server of order) {
       if (Date.now() > deadline) continue;
-      const heap = opts['heap-snapshot'] && round === 0 && !SERVERS[server].runtime ? join(opts['heap-snapshot'], `${server}-idle-${n}.heapsnapshot`) : '';
+      const heap = opts['heap-snapshot'] && round === 0 && !SERVERS[server].runtime ? join(opts['heap-snapshot'], `${server}-idle${scenario.serverArgs ? '-deflate' : ''}-${n}.heapsnapshot`) : '';
       if (entry.pending[server]) continue;
-      const result = await openAndMeasure(server, n, { localAddresses: Math.max(2, Math.ceil(n / 20000)), check: false, heapFile: heap });
+      const result = await openAndMeasure(server, n, {
+        localAddresses: Math.max(2, Math.ceil(n / 20000)),
+        check: false,
+        heapFile: heap,
+        serverArgs: scenario.serverArgs ?? [],
+        clientArgs: scenario.clientArgs ?? [],
+        half: true,
+      });
       if (result.pending) {
         entry.pending[server] = result.pending;
         log(`   ${server}: pending — ${result.pending}`);
         continue;
       }
       (entry.rounds[server] ??= []).push(result);
-      log(`   round ${round + 1} ${server.padEnd(16)} ${result.ok ? `${result.kibPerConn} KiB/conn RSS (heap ${result.heapKibPerConn}, external ${result.externalKibPerConn} KiB/conn), opened ${result.opened} in ${result.openMs} ms` : `FAILED ${JSON.stringify(result)}`}`);
+      log(`   round ${round + 1} ${server.padEnd(16)} ${result.ok ? `${result.kibPerConn} KiB/conn RSS, marginal ${result.kibPerConnMarginal} (heap used ${result.heapKibPerConn}, heap total ${result.heapTotalKibPerConn}, external ${result.externalKibPerConn} KiB/conn), opened ${result.opened} in ${result.openMs} ms` : `FAILED ${JSON.stringify(result)}`}`);
     }
   }
 }
@@ -287,15 +315,25 @@ async function runScale(scenario, servers, entry) {
   }
 }
 
-async function openAndMeasure(server, n, { localAddresses, check, heapFile = '' }) {
-  const proc = await startServer(server, [], `open-${n}`);
+async function openAndMeasure(server, n, { localAddresses, check, heapFile = '', serverArgs = [], clientArgs = [], half = false }) {
+  const proc = await startServer(server, SERVERS[server].raw ? [] : serverArgs, `open-${n}`);
   if (proc.pending) return { ok: false, pending: proc.pending };
   try {
     await sleep(300);
     const before = await proc.mem();
-    const args = ['--mode', 'open', '--port', String(proc.port), '--conns', String(n), '--local-addresses', String(localAddresses)];
+    const args = ['--mode', 'open', '--port', String(proc.port), '--conns', String(n), '--local-addresses', String(localAddresses), ...clientArgs];
     if (SERVERS[server].raw) args.push('--raw');
+    const halfway = half ? Math.floor(n / 2) : 0;
+    if (halfway > 0) args.push('--pause-at', String(halfway));
     const client = startClient(args, 600_000 + n * 10);
+    let middle = null;
+    if (halfway > 0) {
+      const paused = await client.next();
+      if (paused.event !== 'paused') return { ok: false, client: paused };
+      await sleep(1000);
+      middle = { ...(await proc.mem()), opened: paused.opened };
+      client.send('continue');
+    }
     const opened = await client.next();
     if (opened.event !== 'opened') return { ok: false, client: opened };
     await sleep(1000);
@@ -319,6 +357,8 @@ async function openAndMeasure(server, n, { localAddresses, check, heapFile = '' 
       rssAfter: after.rss,
       kibPerConn: round2(kib),
       heapKibPerConn: round2(heap),
+      heapTotalKibPerConn: round2((after.heapTotal - before.heapTotal) / Math.max(1, opened.opened) / 1024),
+      kibPerConnMarginal: middle && opened.opened > middle.opened ? round2((after.rss - middle.rss) / (opened.opened - middle.opened) / 1024) : null,
       externalKibPerConn: round2((after.external - before.external) / Math.max(1, opened.opened) / 1024),
       echoed: checked.echoed,
       failed: checked.failed,
@@ -478,6 +518,8 @@ function report(name, scenario, entry) {
       openMs: stats(good.map((r) => r.openMs)),
       connsPerSec: stats(good.map((r) => r.connsPerSec)),
       heapKibPerConn: stats(good.map((r) => r.heapKibPerConn)),
+      heapTotalKibPerConn: stats(good.map((r) => r.heapTotalKibPerConn)),
+      kibPerConnMarginal: stats(good.map((r) => r.kibPerConnMarginal)),
       serverWritesPerMsg: stats(good.map((r) => r.serverWritesPerMsg)),
       serverCpuUsPerMsg: stats(good.map((r) => r.serverCpuUsPerMsg)),
       serverUserUsPerMsg: stats(good.map((r) => r.serverUserUsPerMsg)),
@@ -520,13 +562,13 @@ function report(name, scenario, entry) {
       rows.push([server, m ? fmt(m.median) : 'failed', m ? `${fmt(m.min)}–${fmt(m.max)}` : '', s.mbPerSec ? fmt1(s.mbPerSec.median) : '', s.p50Ms ? fmt2(s.p50Ms.median) : '', s.p99Ms ? fmt2(s.p99Ms.median) : '', s.serverCpuUsPerMsg ? `${fmt2(s.serverCpuUsPerMsg.median)} (${fmt2(s.serverUserUsPerMsg.median)}+${fmt2(s.serverSysUsPerMsg.median)})` : '', s.serverWritesPerMsg && !(SERVERS[server].runtime && s.serverWritesPerMsg.median === 0) ? s.serverWritesPerMsg.median.toFixed(3) : 'n/a', s.clientCpuUsPerMsg ? fmt2(s.clientCpuUsPerMsg.median) : '', `${m?.n ?? 0}${s.failedRounds ? ` (+${s.failedRounds} failed)` : ''}`]);
     }
   } else {
-    rows.push(['server', 'RSS KiB/conn median', 'min–max', 'heap KiB/conn', 'open ms median', 'conns/s', 'echo check', 'rounds']);
+    rows.push(['server', 'RSS KiB/conn median', 'min–max', 'marginal KiB/conn', 'heap used / total KiB/conn', 'open ms median', 'conns/s', 'echo check', 'rounds']);
     for (const server of scenario.servers) {
       const s = entry.summary[server];
       if (!s) continue;
       const k = s.kibPerConn;
       const last = entry.rounds[server].at(-1);
-      rows.push([server, k ? fmt2(k.median) : 'failed', k ? `${fmt2(k.min)}–${fmt2(k.max)}` : '', s.heapKibPerConn ? fmt2(s.heapKibPerConn.median) : '', s.openMs ? fmt(s.openMs.median) : '', s.connsPerSec ? fmt(s.connsPerSec.median) : '', last?.echoed !== undefined ? `${last.echoed} ok, ${last.failed} failed` : '', `${k?.n ?? 0}`]);
+      rows.push([server, k ? fmt2(k.median) : 'failed', k ? `${fmt2(k.min)}–${fmt2(k.max)}` : '', s.kibPerConnMarginal ? fmt2(s.kibPerConnMarginal.median) : '', s.heapKibPerConn ? `${fmt2(s.heapKibPerConn.median)} / ${s.heapTotalKibPerConn ? fmt2(s.heapTotalKibPerConn.median) : '?'}` : '', s.openMs ? fmt(s.openMs.median) : '', s.connsPerSec ? fmt(s.connsPerSec.median) : '', last?.echoed !== undefined ? `${last.echoed} ok, ${last.failed} failed` : '', `${k?.n ?? 0}`]);
     }
   }
   printTable(rows);
@@ -536,7 +578,7 @@ function report(name, scenario, entry) {
 }
 
 function metricName(metric) {
-  return { msgsPerSec: 'msgs/s', kibPerConn: 'RSS/conn', p99Ms: 'p99', p50Ms: 'p50' }[metric] ?? metric;
+  return { msgsPerSec: 'msgs/s', kibPerConn: 'RSS/conn', kibPerConnMarginal: 'marginal RSS/conn', p99Ms: 'p99', p50Ms: 'p50' }[metric] ?? metric;
 }
 
 function ratioLine(r) {

@@ -64,21 +64,34 @@ const SYNC_INFLATE_BUDGET = 256 * 1024;
 export class PerMessageDeflate implements MessageCodec {
   /** Messages smaller than this many bytes should be sent uncompressed. */
   readonly threshold: number;
-  private readonly compressor: Compressor;
-  private readonly decompressor: Decompressor;
+  // Each direction's lane is made on its first message: a browser always negotiates the extension,
+  // and an idle connection should not carry two lanes, their queues and output buffers (~0.5 KiB).
+  private compressor: Compressor | null = null;
+  private decompressor: Decompressor | null = null;
+  private closed = false;
+  private readonly syncFastPath: boolean;
+  private readonly serverWindowBits: number;
+  private readonly clientWindowBits: number;
+  private readonly level: number;
+  private readonly memLevel: number;
+  private readonly maxMessageSize: number;
+  private readonly serverNoContextTakeover: boolean;
+  private readonly clientNoContextTakeover: boolean;
 
   /** @throws RangeError on out-of-range params or options. */
   constructor(params: DeflateParams, options: PerMessageDeflateOptions = {}) {
     const serverBits = checkIntegerOption(params.serverMaxWindowBits, 'serverMaxWindowBits', MIN_WINDOW_BITS, MAX_WINDOW_BITS, MAX_WINDOW_BITS);
     const clientBits = checkIntegerOption(params.clientMaxWindowBits, 'clientMaxWindowBits', MIN_WINDOW_BITS, MAX_WINDOW_BITS, MAX_WINDOW_BITS);
-    const level = checkIntegerOption(options.level, 'level', 0, 9, DEFAULT_LEVEL);
-    const memLevel = checkIntegerOption(options.memLevel, 'memLevel', 1, 9, DEFAULT_MEM_LEVEL);
-    const maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize;
+    this.level = checkIntegerOption(options.level, 'level', 0, 9, DEFAULT_LEVEL);
+    this.memLevel = checkIntegerOption(options.memLevel, 'memLevel', 1, 9, DEFAULT_MEM_LEVEL);
+    this.maxMessageSize = options.maxMessageSize ?? Defaults.maxMessageSize;
     this.threshold = options.threshold ?? Defaults.deflateThreshold;
     // The fast path is used only where this Node's zlib internals passed the load-time check.
-    const syncFastPath = options.syncFastPath !== false && SYNC_FAST_PATH_WORKS;
-    this.compressor = new Compressor(syncFastPath, zlibWindowBits(serverBits), level, memLevel, params.serverNoContextTakeover);
-    this.decompressor = new Decompressor(syncFastPath, zlibWindowBits(clientBits), params.clientNoContextTakeover, maxMessageSize);
+    this.syncFastPath = options.syncFastPath !== false && SYNC_FAST_PATH_WORKS;
+    this.serverWindowBits = zlibWindowBits(serverBits);
+    this.clientWindowBits = zlibWindowBits(clientBits);
+    this.serverNoContextTakeover = params.serverNoContextTakeover;
+    this.clientNoContextTakeover = params.clientNoContextTakeover;
   }
 
   /**
@@ -88,6 +101,8 @@ export class PerMessageDeflate implements MessageCodec {
    * ProtocolError(1011, 'WSS_ERR_DEFLATE') and fails every later call too.
    */
   compress(data: Buffer, callback: Callback): void {
+    if (this.closed) return;
+    this.compressor ??= new Compressor(this.syncFastPath, this.serverWindowBits, this.level, this.memLevel, this.serverNoContextTakeover);
     this.compressor.compress(data, callback);
   }
 
@@ -101,14 +116,17 @@ export class PerMessageDeflate implements MessageCodec {
    * fragments are answered synchronously; results always come back in call order.
    */
   decompress(data: Buffer, fin: boolean, callback: Callback): void {
+    if (this.closed) return;
+    this.decompressor ??= new Decompressor(this.syncFastPath, this.clientWindowBits, this.clientNoContextTakeover, this.maxMessageSize);
     this.decompressor.decompress(data, fin, callback);
   }
 
   /** Frees the zlib streams (idempotent). Pending callbacks are not called after close(), and
    *  calls made after it are ignored. */
   close(): void {
-    this.compressor.close();
-    this.decompressor.close();
+    this.closed = true;
+    this.compressor?.close();
+    this.decompressor?.close();
   }
 }
 

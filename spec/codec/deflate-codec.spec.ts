@@ -146,6 +146,19 @@ describe('PerMessageDeflate (RFC 7692 §7.2)', () => {
     expect([deflate.callCount, inflate.callCount]).to.deep.equal([1, 1]);
   });
 
+  it('an idle codec holds no lanes: each direction is made on its first message, none after close()', async () => {
+    const pmd = make();
+    const lanes = () => [(pmd as unknown as { compressor: unknown }).compressor !== null, (pmd as unknown as { decompressor: unknown }).decompressor !== null];
+    expect(lanes()).to.deep.equal([false, false]);
+    await decompress(pmd, hex('f248cdc9c90700'));
+    expect(lanes()).to.deep.equal([false, true]);
+    pmd.close();
+    let called = false;
+    pmd.compress(Buffer.from('late'), () => (called = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([lanes(), called]).to.deep.equal([[false, true], false]);
+  });
+
   describe('the §7.2.3 examples', () => {
     it('§7.2.3.1: compresses "Hello" to f2 48 cd c9 c9 07 00, synchronously', () => {
       const pmd = make();
