@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { Duplex } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { LogEvent } from '../../lib/server/events';
 import type { SettingValue } from '../../lib/server/settings';
 import type { WSServer } from '../../lib/server/ws-server';
@@ -77,6 +77,25 @@ async function connect(port: number): Promise<RawClient> {
 
 function logged(logs: LogEvent[], pattern: RegExp): boolean {
   return logs.some((e) => pattern.test(e.message));
+}
+
+/** Finishes the TLS handshake on `secure`, sends the upgrade request and gives the connection's id once 101 came back. */
+async function upgradeOverTls(server: WSServer, secure: TLSSocket, request: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    secure.once('secureConnect', resolve);
+    secure.once('error', reject);
+  });
+  const connected = nextEvent<{ connectionId: number }>(server, 'Connected');
+  const answer = new Promise<string>((resolve) => {
+    let text = '';
+    secure.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (text.includes('\r\n\r\n')) resolve(text);
+    });
+  });
+  secure.write(request);
+  expect(await answer).to.match(/^HTTP\/1\.1 101 /);
+  return (await connected).connectionId;
 }
 
 describe('Behind a proxy', () => {
@@ -216,21 +235,7 @@ describe('Behind a proxy', () => {
       const client = await connect(server.localPort);
       client.write('PROXY TCP4 198.51.100.80 10.0.0.1 50505 443\r\n');
       const secure = tlsConnect({ socket: client.socket, servername: 'localhost', ca: fixtureText('ca.crt') });
-      await new Promise<void>((resolve, reject) => {
-        secure.once('secureConnect', resolve);
-        secure.once('error', reject);
-      });
-      const connected = nextEvent<{ connectionId: number }>(server, 'Connected');
-      const answer = new Promise<string>((resolve) => {
-        let text = '';
-        secure.on('data', (chunk: Buffer) => {
-          text += chunk.toString('latin1');
-          if (text.includes('\r\n\r\n')) resolve(text);
-        });
-      });
-      secure.write(client.upgradeRequest());
-      expect(await answer).to.match(/^HTTP\/1\.1 101 /);
-      const { connectionId } = await connected;
+      const connectionId = await upgradeOverTls(server, secure, client.upgradeRequest());
       expect(server.connections.get(connectionId)!.remoteHost).to.equal('198.51.100.80');
       expect(server.connections.get(connectionId)!.remotePort).to.equal(50505);
       secure.destroy();
@@ -254,21 +259,7 @@ describe('Behind a proxy', () => {
       socket.on('data', (chunk: Buffer) => joined.push(chunk));
       socket.on('end', () => joined.push(null));
       const secure = tlsConnect({ socket: joined, servername: 'localhost', ca: fixtureText('ca.crt') });
-      await new Promise<void>((resolve, reject) => {
-        secure.once('secureConnect', resolve);
-        secure.once('error', reject);
-      });
-      const connected = nextEvent<{ connectionId: number }>(server, 'Connected');
-      const answer = new Promise<string>((resolve) => {
-        let text = '';
-        secure.on('data', (chunk: Buffer) => {
-          text += chunk.toString('latin1');
-          if (text.includes('\r\n\r\n')) resolve(text);
-        });
-      });
-      secure.write(client.upgradeRequest());
-      expect(await answer).to.match(/^HTTP\/1\.1 101 /);
-      const { connectionId } = await connected;
+      const connectionId = await upgradeOverTls(server, secure, client.upgradeRequest());
       expect(server.connections.get(connectionId)!.remoteHost).to.equal('198.51.100.81');
       secure.destroy();
     });
