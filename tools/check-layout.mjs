@@ -4,7 +4,10 @@
 //      calls none of the global timer functions: the engine owns time. The imports are read from
 //      the source without its comments, the calls from the source without comments and strings;
 //   2. every module under lib/ and compat/ has a spec under spec/ with the same path, unless it is
-//      listed below with the reason it has none.
+//      listed below with the reason it has none;
+//   3. reading is decided in one place (engine v2, step 1): under lib/server, lib/tls and compat only
+//      the read gate calls `.pause()` / `.resume()`. (The core's frame parser has its own pause, a
+//      sans-I/O flag, so lib/protocol is outside this rule.)
 // Prints the problems and exits 1 when there are any.  `--json` prints them as JSON instead.
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -97,6 +100,21 @@ for (const top of ['lib', 'compat']) {
       continue;
     }
     if (!specified) problems.push(`${rel} has no spec (expected ${relative(root, spec)})`);
+  }
+}
+
+/** The one module that may pause or resume a socket. */
+const READ_GATE = 'lib/server/read-gate.ts';
+const pausePattern = /\.\s*(pause|resume)\s*\(/g;
+for (const top of ['lib/server', 'lib/tls', 'lib/codec', 'compat']) {
+  for (const file of walk(join(root, top))) {
+    const rel = relative(root, file).split('\\').join('/');
+    if (rel === READ_GATE) continue;
+    const { bare } = stripSource(readFileSync(file, 'utf8'));
+    for (const match of bare.matchAll(pausePattern)) {
+      const line = bare.slice(0, match.index).split('\n').length;
+      problems.push(`${rel}:${line} calls .${match[1]}(): only ${READ_GATE} decides reading`);
+    }
   }
 }
 

@@ -114,4 +114,22 @@ describe('tools/check-layout.mjs', () => {
     ].join('\n');
     expect(checkProtocolFile(source)).to.deep.equal({ status: 0, problems: [] });
   });
+  it('fails on a socket paused or resumed outside the read gate, and lets the read gate do it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'layout-'));
+    try {
+      mkdirSync(join(dir, 'lib', 'server'), { recursive: true });
+      mkdirSync(join(dir, 'spec', 'server'), { recursive: true });
+      writeFileSync(join(dir, 'lib', 'server', 'read-gate.ts'), 'export const f = (s: any) => { s.pause(); s.resume(); };\n');
+      writeFileSync(join(dir, 'lib', 'server', 'sneaky.ts'), "// a comment may say socket.pause()\nexport const g = (s: any) => {\n  s.socket .pause();\n  s.resume( );\n};\n");
+      for (const name of ['read-gate', 'sneaky']) writeFileSync(join(dir, 'spec', 'server', `${name}.spec.ts`), '');
+      const { status, problems } = check(['--root', dir]);
+      expect(problems).to.deep.equal([
+        'lib/server/sneaky.ts:3 calls .pause(): only lib/server/read-gate.ts decides reading',
+        'lib/server/sneaky.ts:4 calls .resume(): only lib/server/read-gate.ts decides reading',
+      ]);
+      expect(status).to.equal(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
