@@ -73,15 +73,13 @@ export class CompatServer {
     return started.then(this.settled, this.rejected);
   }
 
-  /** DoEvents (the loop's hot call: no closure of its own). */
+  /** DoEvents (the loop's hot call: no closure and at most one promise per round). */
   doEvents(): Promise<number> {
-    let started: Promise<unknown>;
     try {
-      started = this.server.doEvents();
+      return this.server.doEventsAs(this.settled, DONE, this.rejected);
     } catch (error) {
       return this.failedNow(error);
     }
-    return started.then(this.settled, this.rejected);
   }
 
   // Sends. On an asynchronous connection (Timeout 0) the engine queues the message before its promise

@@ -39,6 +39,8 @@ export type BacklogLookup = (connectionId: number) => BacklogOwner | null | unde
 const NO_OWNER: BacklogLookup = () => null;
 
 const RESOLVED = Promise.resolve();
+const nothing = (): void => undefined;
+const rejection = (error: unknown): Promise<never> => Promise.reject(error);
 
 /**
  * What happens once an event with out-parameters has been decided. `refused` is true when one of its
@@ -195,16 +197,37 @@ export class Dispatcher {
    * something queued it fires at once and returns a settled promise (no promise is made per call).
    */
   doEvents(): Promise<void> {
-    if (this.queue.length === 0) return this.queue.wait(timerDelay(this.settings.values.SelectWaitMillis)).then(this.drainAfterWait);
+    return this.doEventsAs(nothing, RESOLVED, rejection);
+  }
+
+  /**
+   * DoEvents for a face with its own outcome values (the compat faces answer 0 or an error code): once
+   * the round is done the promise resolves with what `done()` returns — or is `settled`, when the round
+   * was done at once (`done()` is called all the same) — and with what `failed` makes of an error thrown
+   * while firing. One promise per waiting round, none otherwise.
+   */
+  doEventsAs<T>(done: () => T, settled: Promise<T>, failed: (error: unknown) => T | Promise<T>): Promise<T> {
+    if (this.queue.length === 0) {
+      const ms = timerDelay(this.settings.values.SelectWaitMillis);
+      return new Promise<T>((resolve) => {
+        this.queue.waitThen(ms, () => {
+          try {
+            this.drain();
+            resolve(done());
+          } catch (error) {
+            resolve(failed(error));
+          }
+        });
+      });
+    }
     try {
       this.drain();
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.resolve(failed(error));
     }
-    return RESOLVED;
+    done();
+    return settled;
   }
-
-  private readonly drainAfterWait = (): void => this.drain();
 
   /** Fires what is queued, then writes what the handlers sent, once per connection. */
   drain(): void {

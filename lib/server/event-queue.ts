@@ -14,6 +14,8 @@ export class EventQueue {
   private items: QueuedEvent[] = [];
   private head = 0;
   private waiter: (() => void) | null = null;
+  /** A wake-up of the waiter is scheduled (see push()). */
+  private waking = false;
   /**
    * The wait's timer, kept from one wait to the next and re-armed with refresh(): a DoEvents loop waits
    * once per round, and a new timer per round would be an allocation and a timer-list insertion each time.
@@ -27,13 +29,18 @@ export class EventQueue {
     return this.items.length - this.head;
   }
 
+  /**
+   * Queues an event. A waiter is woken on the event loop's check phase (setImmediate), not at once: the
+   * reads of every connection that became readable in the same poll phase are queued first, and one
+   * DoEvents round then fires them all and writes each connection's replies in one batch. (Waking in a
+   * microtask would make one round per socket read, each with its own promise, timer re-arm and flush.)
+   */
   push(item: QueuedEvent): void {
     this.items.push(item);
-    const wake = this.waiter;
-    if (wake) {
-      this.waiter = null;
+    if (this.waiter !== null && !this.waking) {
+      this.waking = true;
       this.timer?.unref();
-      wake();
+      setImmediate(wakeUp, this);
     }
   }
 
@@ -63,17 +70,29 @@ export class EventQueue {
   /** Resolves when something is queued or after `ms` milliseconds, whichever comes first. */
   wait(ms: number): Promise<void> {
     if (this.length > 0) return RESOLVED;
-    return new Promise((resolve) => {
-      // One waiter at a time: a second DoEvents while one waits takes over the wake-up of the first.
-      const previous = this.waiter;
-      this.waiter = previous
-        ? () => {
-            previous();
-            resolve();
-          }
-        : resolve;
-      this.armTimer(Math.max(0, ms));
-    });
+    return new Promise((resolve) => this.waitThen(ms, resolve));
+  }
+
+  /**
+   * Calls `wake` (from the event loop, never from inside push()) when something is queued or after `ms`
+   * milliseconds, whichever comes first; at once-ish (on the check phase) if something is queued already.
+   * The DoEvents loop's form of wait(): no promise of its own per round.
+   */
+  waitThen(ms: number, wake: () => void): void {
+    // One waiter at a time: a second DoEvents while one waits takes over the wake-up of the first.
+    const previous = this.waiter;
+    this.waiter = previous
+      ? () => {
+          previous();
+          wake();
+        }
+      : wake;
+    // Armed even when something is queued already: if someone else drains it first, the wait still ends.
+    this.armTimer(Math.max(0, ms));
+    if (this.length > 0 && !this.waking) {
+      this.waking = true;
+      setImmediate(wakeUp, this);
+    }
   }
 
   /** The timer for a wait that starts now: the kept one moved to now + ms, or a new one. */
@@ -95,6 +114,14 @@ export class EventQueue {
     if (wake) wake();
   }
 
+  /** @internal The wake-up push() scheduled: the waiter goes on, if it is still there. */
+  woken(): void {
+    this.waking = false;
+    // Drained meanwhile (a DoEvents call that did not wait): whoever waits now keeps waiting.
+    if (this.length > 0) this.timeUp();
+    else if (this.waiter !== null) this.timer?.ref();
+  }
+
   clear(): void {
     this.items = [];
     this.head = 0;
@@ -103,4 +130,8 @@ export class EventQueue {
 
 function waitOver(queue: EventQueue): void {
   queue.timeUp();
+}
+
+function wakeUp(queue: EventQueue): void {
+  queue.woken();
 }

@@ -76,4 +76,55 @@ describe('EventQueue', () => {
     await Promise.all([first, second]);
     expect(woken.sort()).to.deep.equal([1, 2]);
   });
+  it('waitThen() wakes once, on the check phase, for everything pushed before it (one round for a poll phase)', async () => {
+    const queue = new EventQueue();
+    let wakes = 0;
+    let queuedAtWake = -1;
+    queue.waitThen(60_000, () => {
+      wakes++;
+      queuedAtWake = queue.length;
+    });
+    queue.push({ fire: () => undefined });
+    await Promise.resolve();
+    // Not from inside push() and not in a microtask: the other reads of this turn queue first.
+    expect(wakes).to.equal(0);
+    queue.push({ fire: () => undefined });
+    queue.push({ fire: () => undefined });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(wakes).to.equal(1);
+    expect(queuedAtWake).to.equal(3);
+    expect(queue.drain()).to.equal(3);
+  });
+
+  it('waitThen() with something queued wakes on the check phase; a wake-up finding the queue drained keeps waiting', async () => {
+    const queue = new EventQueue();
+    queue.push({ fire: () => undefined });
+    let woken = false;
+    queue.waitThen(60_000, () => (woken = true));
+    expect(woken).to.equal(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(woken).to.equal(true);
+    expect(queue.drain()).to.equal(1);
+
+    // Pushed while a waiter waits, then drained by someone else before the wake-up ran.
+    let second = 0;
+    queue.waitThen(40, () => second++);
+    queue.push({ fire: () => undefined });
+    queue.drain();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(second).to.equal(0);
+    const started = performance.now();
+    while (second === 0 && performance.now() - started < 2000) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Its own time ran out instead (the timer was kept alive again for it).
+    expect(second).to.equal(1);
+
+    // Waiting with something queued that someone else drains before the wake-up: the timer ends it.
+    queue.push({ fire: () => undefined });
+    let third = 0;
+    queue.waitThen(40, () => third++);
+    queue.drain();
+    const again = performance.now();
+    while (third === 0 && performance.now() - again < 2000) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(third).to.equal(1);
+  });
 });
