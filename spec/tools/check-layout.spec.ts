@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const root = join(__dirname, '..', '..', '..');
 const tool = join(root, 'tools', 'check-layout.mjs');
@@ -10,6 +10,20 @@ const tool = join(root, 'tools', 'check-layout.mjs');
 function check(args: string[] = []) {
   const result = spawnSync(process.execPath, [tool, '--json', ...args], { encoding: 'utf8' });
   return { status: result.status, problems: JSON.parse(result.stdout || '[]') as string[] };
+}
+
+/** Checks a scratch tree holding `files` (path → content, folders made as needed). */
+function checkTree(files: Record<string, string>): { status: number | null; problems: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'layout-'));
+  try {
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    return check(['--root', dir]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('tools/check-layout.mjs', () => {
@@ -20,37 +34,22 @@ describe('tools/check-layout.mjs', () => {
   });
 
   it('fails on an I/O import in the protocol core and on a module without a spec', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'layout-'));
-    try {
-      mkdirSync(join(dir, 'lib', 'protocol'), { recursive: true });
-      mkdirSync(join(dir, 'spec', 'protocol'), { recursive: true });
-      writeFileSync(join(dir, 'lib', 'protocol', 'leaky.ts'), "import { connect } from 'node:net';\nexport const x = connect;\n");
-      writeFileSync(join(dir, 'lib', 'protocol', 'tested.ts'), "import { readFile } from 'fs/promises';\n");
-      writeFileSync(join(dir, 'spec', 'protocol', 'tested.topic.spec.ts'), '');
-      const { status, problems } = check(['--root', dir]);
-      expect(status).to.equal(1);
-      expect(problems).to.deep.equal([
-        'lib/protocol/leaky.ts imports net: lib/protocol must stay free of I/O',
-        'lib/protocol/tested.ts imports fs/promises: lib/protocol must stay free of I/O',
-        'lib/protocol/leaky.ts has no spec (expected spec/protocol/leaky.spec.ts)',
-      ]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { status, problems } = checkTree({
+      'lib/protocol/leaky.ts': "import { connect } from 'node:net';\nexport const x = connect;\n",
+      'lib/protocol/tested.ts': "import { readFile } from 'fs/promises';\n",
+      'spec/protocol/tested.topic.spec.ts': '',
+    });
+    expect(status).to.equal(1);
+    expect(problems).to.deep.equal([
+      'lib/protocol/leaky.ts imports net: lib/protocol must stay free of I/O',
+      'lib/protocol/tested.ts imports fs/promises: lib/protocol must stay free of I/O',
+      'lib/protocol/leaky.ts has no spec (expected spec/protocol/leaky.spec.ts)',
+    ]);
   });
 
-  /** Checks a tree holding only lib/protocol/<name>.ts (with a spec) containing `source`. */
+  /** Checks a tree holding only lib/protocol/core.ts (with a spec) containing `source`. */
   function checkProtocolFile(source: string): { status: number | null; problems: string[] } {
-    const dir = mkdtempSync(join(tmpdir(), 'layout-'));
-    try {
-      mkdirSync(join(dir, 'lib', 'protocol'), { recursive: true });
-      mkdirSync(join(dir, 'spec', 'protocol'), { recursive: true });
-      writeFileSync(join(dir, 'lib', 'protocol', 'core.ts'), source);
-      writeFileSync(join(dir, 'spec', 'protocol', 'core.spec.ts'), '');
-      return check(['--root', dir]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    return checkTree({ 'lib/protocol/core.ts': source, 'spec/protocol/core.spec.ts': '' });
   }
 
   // One row per forbidden import: zlib sits behind MessageCodec (lib/codec), timers and EventEmitter
@@ -114,22 +113,18 @@ describe('tools/check-layout.mjs', () => {
     ].join('\n');
     expect(checkProtocolFile(source)).to.deep.equal({ status: 0, problems: [] });
   });
+
   it('fails on a socket paused or resumed outside the read gate, and lets the read gate do it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'layout-'));
-    try {
-      mkdirSync(join(dir, 'lib', 'server'), { recursive: true });
-      mkdirSync(join(dir, 'spec', 'server'), { recursive: true });
-      writeFileSync(join(dir, 'lib', 'server', 'read-gate.ts'), 'export const f = (s: any) => { s.pause(); s.resume(); };\n');
-      writeFileSync(join(dir, 'lib', 'server', 'sneaky.ts'), "// a comment may say socket.pause()\nexport const g = (s: any) => {\n  s.socket .pause();\n  s.resume( );\n};\n");
-      for (const name of ['read-gate', 'sneaky']) writeFileSync(join(dir, 'spec', 'server', `${name}.spec.ts`), '');
-      const { status, problems } = check(['--root', dir]);
-      expect(problems).to.deep.equal([
-        'lib/server/sneaky.ts:3 calls .pause(): only lib/server/read-gate.ts decides reading',
-        'lib/server/sneaky.ts:4 calls .resume(): only lib/server/read-gate.ts decides reading',
-      ]);
-      expect(status).to.equal(1);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { status, problems } = checkTree({
+      'lib/server/read-gate.ts': 'export const f = (s: any) => { s.pause(); s.resume(); };\n',
+      'lib/server/sneaky.ts': "// a comment may say socket.pause()\nexport const g = (s: any) => {\n  s.socket .pause();\n  s.resume( );\n};\n",
+      'spec/server/read-gate.spec.ts': '',
+      'spec/server/sneaky.spec.ts': '',
+    });
+    expect(problems).to.deep.equal([
+      'lib/server/sneaky.ts:3 calls .pause(): only lib/server/read-gate.ts decides reading',
+      'lib/server/sneaky.ts:4 calls .resume(): only lib/server/read-gate.ts decides reading',
+    ]);
+    expect(status).to.equal(1);
   });
 });
