@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { FlushScheduler, type Flushable } from '../../lib/server/flush-scheduler';
+import { FlushScheduler, ROUND_FLUSH_LIMIT, type Flushable } from '../../lib/server/flush-scheduler';
 
 /** A target that records each flush under its name. */
 function target(name: string, log: string[]): Flushable & { flush: sinon.SinonSpy } {
@@ -77,6 +77,25 @@ describe('FlushScheduler', () => {
       expect(log, 'before endRound').to.deep.equal([]);
       scheduler.endRound();
       expect(log).to.deep.equal(['a', 'b']);
+    });
+
+    it(`holds at most ${ROUND_FLUSH_LIMIT} connections in a round: the next one to ask writes those first, itself at the end`, () => {
+      const log: string[] = [];
+      const scheduler = new FlushScheduler();
+      scheduler.beginRound();
+      const names = Array.from({ length: ROUND_FLUSH_LIMIT + 3 }, (_, i) => `c${i}`);
+      const targets = names.map((name) => target(name, log));
+      for (let i = 0; i < ROUND_FLUSH_LIMIT; i++) scheduler.schedule(targets[i]!);
+      expect(log, 'at the limit').to.deep.equal([]);
+      // The one past the limit may be half way through a message: it is not written yet.
+      scheduler.schedule(targets[ROUND_FLUSH_LIMIT]!);
+      expect(log).to.deep.equal(names.slice(0, ROUND_FLUSH_LIMIT));
+      // A connection written early that sends again in the same round is simply waiting again.
+      scheduler.schedule(targets[0]!);
+      scheduler.schedule(targets[ROUND_FLUSH_LIMIT + 1]!);
+      scheduler.endRound();
+      expect(log.slice(ROUND_FLUSH_LIMIT)).to.deep.equal([`c${ROUND_FLUSH_LIMIT}`, 'c0', `c${ROUND_FLUSH_LIMIT + 1}`]);
+      expect(targets[ROUND_FLUSH_LIMIT + 2]!.flush.callCount).to.equal(0);
     });
 
     it('flushes only when the outermost of nested rounds ends', () => {
