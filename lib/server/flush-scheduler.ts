@@ -30,15 +30,11 @@ export class FlushScheduler {
   /** `target` has output to write at the end of this round or tick. */
   schedule(target: Flushable): void {
     if (this.waiting.has(target)) return;
-    if (this.rounds > 0) {
-      // The others first: `target` may be in the middle of a message (a header before its payload),
-      // while theirs are whole (one connection's frames are written in one synchronous run).
-      if (this.waiting.size >= ROUND_FLUSH_LIMIT) this.flushAll();
-      this.waiting.add(target);
-      return;
-    }
+    // The others first: `target` may be in the middle of a message (a header before its payload),
+    // while theirs are whole (one connection's frames are written in one synchronous run).
+    if (this.rounds > 0 && this.waiting.size >= ROUND_FLUSH_LIMIT) this.flushAll();
     this.waiting.add(target);
-    if (this.armed) return;
+    if (this.armed || this.rounds > 0) return;
     this.armed = true;
     process.nextTick(flushTick, this);
   }

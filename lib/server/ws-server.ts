@@ -288,11 +288,6 @@ export class WSServer extends EventEmitter {
     return this.dispatcher.doEvents();
   }
 
-  /** @internal DoEvents with a face's own outcome values (see Dispatcher.doEventsAs). */
-  doEventsAs<T>(done: () => T, settled: Promise<T>, failed: (error: unknown) => T | Promise<T>): Promise<T> {
-    return this.dispatcher.doEventsAs(done, settled, failed);
-  }
-
   /** Interrupt: ends a waiting synchronous send or SendFile on the connection without disconnecting it. */
   async interrupt(id: ConnectionIdLike): Promise<void> {
     this.connection(id).interrupt();

@@ -1,16 +1,15 @@
 /**
  * docs/deploy/haproxy-http.cfg and haproxy-tcp.cfg, run by Debian's haproxy in front of our server on
  * loopback (docs/DEPLOYING.md): HTTP mode with X-Forwarded-For, TCP mode with the PROXY protocol v2,
- * and the health check of each. Skipped, saying why, where haproxy is not installed; the cases that
- * need the proxy settings (ProxyProtocol, TrustedProxies, HealthCheckPath) skip with "needs h/proxy"
- * until they exist.
+ * and the health check of each. Fails, saying how to install it, where haproxy is missing
+ * (tools/ci-setup.sh installs it).
  */
 import { expect } from 'chai';
 import type { ConnectionRequestEvent } from '../../lib/server/events';
 import { WSServer } from '../../lib/server/ws-server';
 import { stopServers } from '../helpers/server';
-import { deployConfig, findBinary, freePort, haproxyCommand, missingMessage, startHaproxy, stopProxies, type ProxyProcess } from './proxy-process';
-import { CLIENT_ADDRESS, NEEDS_PROXY_SETTINGS, checkEcho, clientPort, closeThrough, echoServer, openClient, peerSeen, trySetting } from './through-proxy';
+import { deployConfig, freePort, haproxyCommand, requireBinary, startHaproxy, stopProxies, type ProxyProcess } from './proxy-process';
+import { CLIENT_ADDRESS, checkEcho, clientPort, closeThrough, echoServer, openClient, peerSeen } from './through-proxy';
 
 type Mode = 'http' | 'tcp';
 
@@ -36,20 +35,6 @@ async function behindHaproxy(mode: Mode, config: Record<string, string | number>
   return { server, url: `ws://127.0.0.1:${port}/chat`, proxy };
 }
 
-/** Whether this build knows every named setting (checked on a server that never listens). */
-function knowsSettings(settings: Record<string, string | number>): boolean {
-  const probe = new WSServer();
-  return Object.entries(settings).every(([name, value]) => trySetting(probe, name, String(value)));
-}
-
-/** Skips the case, saying so, when the settings are not in this build. */
-function requireSettings(context: Mocha.Context, settings: Record<string, string | number>): void {
-  if (!knowsSettings(settings)) {
-    console.log(`      ${NEEDS_PROXY_SETTINGS}`);
-    context.skip();
-  }
-}
-
 /** ws1's status and last check in haproxy's `show stat`, once a check has run (within `ms`). */
 async function checkedServer(proxy: ProxyProcess, ms = 8000): Promise<{ status: string; check: string; code: string }> {
   const deadline = Date.now() + ms;
@@ -69,11 +54,8 @@ async function checkedServer(proxy: ProxyProcess, ms = 8000): Promise<{ status: 
 describe('Deploying: HAProxy in front of the server (docs/deploy/haproxy-*.cfg)', function () {
   this.timeout(30000);
 
-  before(function () {
-    if (!findBinary('haproxy')) {
-      console.log(`      ${missingMessage('haproxy')}`);
-      this.skip();
-    }
+  before(() => {
+    requireBinary('haproxy');
   });
 
   afterEach(async () => {
@@ -83,7 +65,6 @@ describe('Deploying: HAProxy in front of the server (docs/deploy/haproxy-*.cfg)'
 
   describe('mode http (haproxy-http.cfg)', () => {
     it('upgrades through haproxy and echoes text, binary and a 1 MiB message', async function () {
-      requireSettings(this, HEALTH);
       const { url } = await behindHaproxy('http', HEALTH);
       const ws = await openClient(url);
       await checkEcho(ws);
@@ -91,7 +72,6 @@ describe('Deploying: HAProxy in front of the server (docs/deploy/haproxy-*.cfg)'
     });
 
     it("passes close codes through both ways (the client's 4001 and its reason, the server's 1001 and its)", async function () {
-      requireSettings(this, HEALTH);
       const { server, url } = await behindHaproxy('http', { ...HEALTH, DisconnectStatusCode: 1001, DisconnectStatusDescription: 'going away' });
       const closed = await closeThrough(server, await openClient(url), 4001, 'client done');
       expect([closed.server.statusCode, closed.server.description]).to.deep.equal([4001, 'client done']);
@@ -104,7 +84,6 @@ describe('Deploying: HAProxy in front of the server (docs/deploy/haproxy-*.cfg)'
     });
 
     it("without TrustedProxies RemoteHost is haproxy's address, not the client's", async function () {
-      requireSettings(this, HEALTH);
       const { server, url } = await behindHaproxy('http', HEALTH);
       const { ws, remoteHost } = await peerSeen(server, () => openClient(url));
       expect(remoteHost).to.equal('127.0.0.1');
@@ -113,7 +92,6 @@ describe('Deploying: HAProxy in front of the server (docs/deploy/haproxy-*.cfg)'
     });
 
     it('with TrustedProxies=127.0.0.1 RemoteHost is the client from option forwardfor', async function () {
-      requireSettings(this, { ...HEALTH, TrustedProxies: '127.0.0.1' });
       const { server, url } = await behindHaproxy('http', { ...HEALTH, TrustedProxies: '127.0.0.1' });
       const { ws, remoteHost } = await peerSeen(server, () => openClient(url));
       expect(remoteHost).to.equal(CLIENT_ADDRESS);
@@ -129,7 +107,6 @@ describe('Deploying: HAProxy in front of the server (docs/deploy/haproxy-*.cfg)'
     });
 
     it('with HealthCheckPath=/healthz the check passes (L7OK) and ws1 is UP', async function () {
-      requireSettings(this, HEALTH);
       const { proxy } = await behindHaproxy('http', HEALTH);
       const { status, check, code } = await checkedServer(proxy);
       expect([status, check, code]).to.deep.equal(['UP', 'L7OK', '200']);
@@ -146,7 +123,6 @@ describe('Deploying: HAProxy in front of the server (docs/deploy/haproxy-*.cfg)'
     });
 
     it('with ProxyProtocol=1 it upgrades, echoes text, binary and 1 MiB, and passes the close code', async function () {
-      requireSettings(this, { ...HEALTH, ProxyProtocol: 1 });
       const { server, url } = await behindHaproxy('tcp', { ...HEALTH, ProxyProtocol: 1 });
       const ws = await openClient(url);
       await checkEcho(ws);
@@ -156,7 +132,6 @@ describe('Deploying: HAProxy in front of the server (docs/deploy/haproxy-*.cfg)'
     });
 
     it("with ProxyProtocol=1 RemoteHost, RemotePort and ConnectionRequest are the client's", async function () {
-      requireSettings(this, { ...HEALTH, ProxyProtocol: 1 });
       const { server, url } = await behindHaproxy('tcp', { ...HEALTH, ProxyProtocol: 1 });
       // haproxy's health checks connect too: the client's request is one of those seen.
       const requests: Array<[string, number]> = [];
@@ -168,7 +143,6 @@ describe('Deploying: HAProxy in front of the server (docs/deploy/haproxy-*.cfg)'
     });
 
     it('with ProxyProtocol=1 and HealthCheckPath=/healthz the check (check-send-proxy) passes', async function () {
-      requireSettings(this, { ...HEALTH, ProxyProtocol: 1 });
       const { proxy } = await behindHaproxy('tcp', { ...HEALTH, ProxyProtocol: 1 });
       const { status, check, code } = await checkedServer(proxy);
       expect([status, check, code]).to.deep.equal(['UP', 'L7OK', '200']);

@@ -19,16 +19,15 @@ export const ROOT = join(__dirname, '..', '..', '..');
 
 const INSTALL_HINT = 'install it with `sudo apt-get install nginx haproxy` or `sudo bash tools/ci-setup.sh`';
 
-/** The proxy's binary (/usr/sbin first, which a non-root PATH often lacks), or null when absent. */
-export function findBinary(name: 'nginx' | 'haproxy'): string | null {
+/**
+ * The proxy's binary (/usr/sbin first, which a non-root PATH often lacks). Absent, the suite fails with
+ * how to install it, as the interop suites do for Chromium and Python: tools/ci-setup.sh installs both
+ * proxies, so a missing one is a broken setup, not a case to skip.
+ */
+export function requireBinary(name: 'nginx' | 'haproxy'): string {
   const dirs = ['/usr/sbin', '/usr/local/sbin', ...(process.env.PATH ?? '').split(delimiter)];
   for (const dir of dirs) if (dir && existsSync(join(dir, name))) return join(dir, name);
-  return null;
-}
-
-/** Why the suite is skipped on this machine, printed where the skip happens. */
-export function missingMessage(name: string): string {
-  return `(skipped: ${name} is not installed; ${INSTALL_HINT})`;
+  throw new Error(`${name} is not installed: ${INSTALL_HINT}`);
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -166,7 +165,7 @@ export async function startNginx(sites: string[], port: number): Promise<ProxyPr
   ].join('\n');
   writeFileSync(join(dir, 'nginx.conf'), main);
   const global = `daemon off; pid ${join(dir, 'nginx.pid')}; error_log stderr;`;
-  return launch(findBinary('nginx')!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', global], port, dir);
+  return launch(requireBinary('nginx'), ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', global], port, dir);
 }
 
 /**
@@ -178,7 +177,7 @@ export async function startHaproxy(config: string, port: number): Promise<ProxyP
   const global = ['global', '    log stderr format raw local0 info', `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`, ''].join('\n');
   writeFileSync(join(dir, 'global.cfg'), global);
   writeFileSync(join(dir, 'site.cfg'), config);
-  return launch(findBinary('haproxy')!, ['-db', '-f', join(dir, 'global.cfg'), '-f', join(dir, 'site.cfg')], port, dir);
+  return launch(requireBinary('haproxy'), ['-db', '-f', join(dir, 'global.cfg'), '-f', join(dir, 'site.cfg')], port, dir);
 }
 
 /** One command on haproxy's admin socket (e.g. `show stat`), answered as text. */

@@ -17,25 +17,11 @@ import { nextEvent, startServer } from '../helpers/server';
 /** Where the clients connect from: any 127/8 address is loopback on Linux. */
 export const CLIENT_ADDRESS = '127.0.0.2';
 
-/** The settings the proxy-aware cases need (built on h/proxy; unknown, error 606, before it). */
-export const NEEDS_PROXY_SETTINGS = '(skipped: needs h/proxy — the ProxyProtocol / TrustedProxies / HealthCheckPath settings are unknown in this build)';
-
 /** Our echo server (whole messages, any size) on 127.0.0.1 and a free port. */
 export async function echoServer(config: Record<string, SettingValue> = {}): Promise<{ server: WSServer; port: number }> {
   const started = await startServer({ config: { BufferMessage: true, ...config } });
   echoEveryMessage(started.server);
   return started;
-}
-
-/** Sets a config setting; false when this build does not know it (error 606). */
-export function trySetting(server: WSServer, name: string, value: string): boolean {
-  try {
-    server.config(`${name}=${value}`);
-    return true;
-  } catch (error) {
-    if ((error as { code?: number }).code === 606) return false;
-    throw error;
-  }
 }
 
 /** The local port of each client's socket, recorded at its upgrade. */

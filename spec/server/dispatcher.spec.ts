@@ -122,6 +122,34 @@ describe('Dispatcher', () => {
       expect(connection.flush.calledOnce, 'flushed on the next tick').to.equal(true);
     });
 
+    it('a waiting doEvents rejects the same way when the round it was woken for throws; doEventsAs answers with the face\'s values', async () => {
+      const { emitter, dispatcher } = setup({ ProcessIdleEvents: false, SelectWaitMillis: 60000 });
+      emitter.on('ConnectionRequest', () => undefined);
+      const failure = new Error('after failed');
+      const waiting = dispatcher.doEvents().then(
+        () => 'resolved',
+        (error: unknown) => error,
+      );
+      dispatcher.dispatchHeld('ConnectionRequest', { address: '127.0.0.1', port: 1, accept: true }, () => {
+        throw failure;
+      });
+      expect(await waiting).to.equal(failure);
+
+      // The compat faces' form: their own value when done, their own value for a failure, never a rejection.
+      const settled = Promise.resolve('done now');
+      const answer = (): Promise<string> => dispatcher.doEventsAs(() => 'done', settled, (error) => `failed: ${(error as Error).message}`);
+      const woken = answer();
+      dispatcher.dispatchEvent('ConnectionRequest', { address: '127.0.0.1', port: 2, accept: true });
+      expect(await woken).to.equal('done');
+      dispatcher.dispatchEvent('ConnectionRequest', { address: '127.0.0.1', port: 3, accept: true });
+      expect(answer()).to.equal(settled);
+      const failing = answer();
+      dispatcher.dispatchHeld('ConnectionRequest', { address: '127.0.0.1', port: 4, accept: true }, () => {
+        throw failure;
+      });
+      expect(await failing).to.equal('failed: after failed');
+    });
+
     it('fires what was queued on the next turn once ProcessIdleEvents is turned on', async () => {
       const { emitter, settings, dispatcher } = setup({ ProcessIdleEvents: false });
       const seen: number[] = [];

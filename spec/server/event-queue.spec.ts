@@ -6,6 +6,11 @@ function refTimers(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
 }
 
+/** A wait as a promise (what the DoEvents loop makes of waitThen). */
+function wait(queue: EventQueue, ms: number): Promise<void> {
+  return new Promise((resolve) => queue.waitThen(ms, resolve));
+}
+
 describe('EventQueue', () => {
   it('drains in order, including what the fired events queue, and can be reused once empty', () => {
     const queue = new EventQueue();
@@ -25,23 +30,23 @@ describe('EventQueue', () => {
     expect(fired).to.deep.equal(['a', 'b', 'c', 'd']);
   });
 
-  it('wait() resolves at once when something is queued', async () => {
+  it('a wait ends at once (on the check phase) when something is queued, and keeps no timer alive', async () => {
     const queue = new EventQueue();
     queue.push({ fire: () => undefined });
     const before = refTimers();
     const started = performance.now();
-    const waiting = queue.wait(1000);
+    const waiting = wait(queue, 1000);
     // Counted before any await: other timers (mocha's) come and go across turns.
     expect(refTimers()).to.equal(before);
     await waiting;
     expect(performance.now() - started).to.be.below(100);
   });
 
-  it('wait() resolves when something is pushed, and its timer then keeps nobody alive', async () => {
+  it('a wait ends when something is pushed, and its timer then keeps nobody alive', async () => {
     const queue = new EventQueue();
     const before = refTimers();
     let done = false;
-    const waiting = queue.wait(60_000).then(() => (done = true));
+    const waiting = wait(queue, 60_000).then(() => (done = true));
     expect(refTimers()).to.equal(before + 1);
     queue.push({ fire: () => undefined });
     expect(refTimers()).to.equal(before);
@@ -49,29 +54,29 @@ describe('EventQueue', () => {
     expect(done).to.equal(true);
   });
 
-  it('wait() resolves after its time when nothing comes, again and again, each wait its full time', async () => {
+  it('a wait ends after its time when nothing comes, again and again, each wait its full time', async () => {
     const queue = new EventQueue();
     for (let round = 0; round < 3; round++) {
       const started = performance.now();
-      await queue.wait(30);
+      await wait(queue, 30);
       expect(performance.now() - started).to.be.at.least(25);
     }
     // An early wake-up leaves the timer running; the next wait still gets its whole time.
-    const early = queue.wait(30);
+    const early = wait(queue, 30);
     queue.push({ fire: () => undefined });
     await early;
     queue.drain();
     await new Promise((resolve) => setTimeout(resolve, 20));
     const started = performance.now();
-    await queue.wait(30);
+    await wait(queue, 30);
     expect(performance.now() - started).to.be.at.least(25);
   });
 
   it('a second wait while one waits wakes both', async () => {
     const queue = new EventQueue();
     const woken: number[] = [];
-    const first = queue.wait(60_000).then(() => woken.push(1));
-    const second = queue.wait(60_000).then(() => woken.push(2));
+    const first = wait(queue, 60_000).then(() => woken.push(1));
+    const second = wait(queue, 60_000).then(() => woken.push(2));
     queue.push({ fire: () => undefined });
     await Promise.all([first, second]);
     expect(woken.sort()).to.deep.equal([1, 2]);
