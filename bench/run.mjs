@@ -12,7 +12,12 @@
 // Idle scenarios read the server's memory at N/2 and at N connections: "RSS/conn" is the growth from
 // none to N over N (what the issue-7 figures use); "marginal" is the growth from N/2 to N over N/2, what
 // each further connection costs once V8's young generation has grown to its size under the opening
-// burst (a one-off ~28 MiB here, which RSS/conn spreads over N).
+// burst (a one-off ~28 MiB here, which RSS/conn spreads over N); "settled" is the growth from none to N
+// once the server has been idle for --settle seconds (default 15): by then V8's memory reducer has
+// given the empty young generation back, so what remains is what the connections hold. Before "none"
+// is read, every server opens and drops --warm-conns connections (default 200) and then idles for the
+// same --settle seconds, so that code paths first run by a handshake (the node binary's pages, compiled
+// functions) are not charged to N and both ends of "settled" have the young generation at rest.
 // --pin       runs servers on CPU 0 and the client on CPU 1 (taskset), when the machine has 2+ CPUs.
 // --cpu-prof  runs our servers under `node --cpu-prof` and writes the profiles to that directory
 //             (summarise them with bench/profile.mjs).
@@ -101,9 +106,10 @@ const SCENARIOS = {
     about: 'N idle open connections: server RSS per connection, time to open',
     servers: ['ours', 'ws', 'raw', 'bun'],
     ratios: [
-      ['ours', 'ws', 0.8, 'max'],
-      ['ours', 'ws', 0.8, 'max', 'kibPerConnMarginal'],
-      ['ours', 'raw', undefined, 'max'],
+      ['ours', 'ws', 0.8, 'max', 'kibPerConnSettled'],
+      ['ours', 'ws', undefined, 'max'],
+      ['ours', 'ws', undefined, 'max', 'kibPerConnMarginal'],
+      ['ours', 'raw', undefined, 'max', 'kibPerConnSettled'],
       ['ours', 'bun', undefined, 'max'],
       ['ws', 'raw', undefined, 'max'],
       ['ours', 'raw', undefined, 'max', 'kibPerConnMarginal'],
@@ -117,7 +123,7 @@ const SCENARIOS = {
     serverArgs: ['--deflate'],
     clientArgs: ['--deflate', '--no-check'],
     servers: ['ours', 'ws', 'bun'],
-    ratios: [['ours', 'ws', 0.8, 'max'], ['ours', 'ws', 0.8, 'max', 'kibPerConnMarginal'], ['ours', 'bun', undefined, 'max']],
+    ratios: [['ours', 'ws', 0.8, 'max', 'kibPerConnSettled'], ['ours', 'ws', undefined, 'max'], ['ours', 'ws', undefined, 'max', 'kibPerConnMarginal'], ['ours', 'bun', undefined, 'max', 'kibPerConnSettled']],
   },
   scale: {
     kind: 'scale',
@@ -135,6 +141,8 @@ const opts = parseArgs(process.argv.slice(2), {
   duration: 5,
   warmup: 1,
   'idle-conns': 10000,
+  settle: 15,
+  'warm-conns': 200,
   'scale-conns': 100000,
   servers: '',
   pin: false,
@@ -282,6 +290,8 @@ async function runIdle(scenario, servers, entry) {
         serverArgs: scenario.serverArgs ?? [],
         clientArgs: scenario.clientArgs ?? [],
         half: true,
+        warm: opts['warm-conns'],
+        settle: opts.settle,
       });
       if (result.pending) {
         entry.pending[server] = result.pending;
@@ -289,7 +299,7 @@ async function runIdle(scenario, servers, entry) {
         continue;
       }
       (entry.rounds[server] ??= []).push(result);
-      log(`   round ${round + 1} ${server.padEnd(16)} ${result.ok ? `${result.kibPerConn} KiB/conn RSS, marginal ${result.kibPerConnMarginal} (heap used ${result.heapKibPerConn}, heap total ${result.heapTotalKibPerConn}, external ${result.externalKibPerConn} KiB/conn), opened ${result.opened} in ${result.openMs} ms` : `FAILED ${JSON.stringify(result)}`}`);
+      log(`   round ${round + 1} ${server.padEnd(16)} ${result.ok ? `${result.kibPerConn} KiB/conn RSS, settled ${result.kibPerConnSettled} (heap total ${result.heapTotalKibPerConnSettled}), marginal ${result.kibPerConnMarginal} (heap used ${result.heapKibPerConn}, heap total ${result.heapTotalKibPerConn}, external ${result.externalKibPerConn} KiB/conn), opened ${result.opened} in ${result.openMs} ms` : `FAILED ${JSON.stringify(result)}`}`);
     }
   }
 }
@@ -315,14 +325,27 @@ async function runScale(scenario, servers, entry) {
   }
 }
 
-async function openAndMeasure(server, n, { localAddresses, check, heapFile = '', serverArgs = [], clientArgs = [], half = false }) {
+async function openAndMeasure(server, n, { localAddresses, check, heapFile = '', serverArgs = [], clientArgs = [], half = false, warm = 0, settle = 0 }) {
   const proc = await startServer(server, SERVERS[server].raw ? [] : serverArgs, `open-${n}`);
   if (proc.pending) return { ok: false, pending: proc.pending };
   try {
+    const common = ['--mode', 'open', '--port', String(proc.port), '--local-addresses', String(localAddresses), ...clientArgs];
+    if (SERVERS[server].raw) common.push('--raw');
+    if (warm > 0) {
+      // Open and drop a few connections first: the first handshakes page in code and compile
+      // functions once per process, which is not what N connections hold.
+      const warming = startClient([...common, '--conns', String(warm)], 60_000);
+      const warmed = await warming.next();
+      if (warmed.event !== 'opened') return { ok: false, client: warmed };
+      warming.send('exit');
+      await warming.done;
+      // "none" is read settled too, so that both ends of the settled figure have the young
+      // generation at its idle size.
+      await sleep(settle > 0 ? settle * 1000 : 500);
+    }
     await sleep(300);
     const before = await proc.mem();
-    const args = ['--mode', 'open', '--port', String(proc.port), '--conns', String(n), '--local-addresses', String(localAddresses), ...clientArgs];
-    if (SERVERS[server].raw) args.push('--raw');
+    const args = [...common, '--conns', String(n)];
     const halfway = half ? Math.floor(n / 2) : 0;
     if (halfway > 0) args.push('--pause-at', String(halfway));
     const client = startClient(args, 600_000 + n * 10);
@@ -339,6 +362,13 @@ async function openAndMeasure(server, n, { localAddresses, check, heapFile = '',
     await sleep(1000);
     const after = await proc.mem();
     if (heapFile) await proc.heap(heapFile);
+    let settled = null;
+    if (settle > 0) {
+      // Idle for a while: V8's memory reducer runs after several seconds of low allocation and
+      // shrinks the young generation that the burst of handshakes grew.
+      await sleep(settle * 1000);
+      settled = await proc.mem();
+    }
     let checked = {};
     if (check) {
       client.send('check');
@@ -358,6 +388,8 @@ async function openAndMeasure(server, n, { localAddresses, check, heapFile = '',
       kibPerConn: round2(kib),
       heapKibPerConn: round2(heap),
       heapTotalKibPerConn: round2((after.heapTotal - before.heapTotal) / Math.max(1, opened.opened) / 1024),
+      kibPerConnSettled: settled ? round2((settled.rss - before.rss) / Math.max(1, opened.opened) / 1024) : null,
+      heapTotalKibPerConnSettled: settled ? round2((settled.heapTotal - before.heapTotal) / Math.max(1, opened.opened) / 1024) : null,
       kibPerConnMarginal: middle && opened.opened > middle.opened ? round2((after.rss - middle.rss) / (opened.opened - middle.opened) / 1024) : null,
       externalKibPerConn: round2((after.external - before.external) / Math.max(1, opened.opened) / 1024),
       echoed: checked.echoed,
@@ -520,6 +552,8 @@ function report(name, scenario, entry) {
       heapKibPerConn: stats(good.map((r) => r.heapKibPerConn)),
       heapTotalKibPerConn: stats(good.map((r) => r.heapTotalKibPerConn)),
       kibPerConnMarginal: stats(good.map((r) => r.kibPerConnMarginal)),
+      kibPerConnSettled: stats(good.map((r) => r.kibPerConnSettled)),
+      heapTotalKibPerConnSettled: stats(good.map((r) => r.heapTotalKibPerConnSettled)),
       serverWritesPerMsg: stats(good.map((r) => r.serverWritesPerMsg)),
       serverCpuUsPerMsg: stats(good.map((r) => r.serverCpuUsPerMsg)),
       serverUserUsPerMsg: stats(good.map((r) => r.serverUserUsPerMsg)),
@@ -562,13 +596,13 @@ function report(name, scenario, entry) {
       rows.push([server, m ? fmt(m.median) : 'failed', m ? `${fmt(m.min)}–${fmt(m.max)}` : '', s.mbPerSec ? fmt1(s.mbPerSec.median) : '', s.p50Ms ? fmt2(s.p50Ms.median) : '', s.p99Ms ? fmt2(s.p99Ms.median) : '', s.serverCpuUsPerMsg ? `${fmt2(s.serverCpuUsPerMsg.median)} (${fmt2(s.serverUserUsPerMsg.median)}+${fmt2(s.serverSysUsPerMsg.median)})` : '', s.serverWritesPerMsg && !(SERVERS[server].runtime && s.serverWritesPerMsg.median === 0) ? s.serverWritesPerMsg.median.toFixed(3) : 'n/a', s.clientCpuUsPerMsg ? fmt2(s.clientCpuUsPerMsg.median) : '', `${m?.n ?? 0}${s.failedRounds ? ` (+${s.failedRounds} failed)` : ''}`]);
     }
   } else {
-    rows.push(['server', 'RSS KiB/conn median', 'min–max', 'marginal KiB/conn', 'heap used / total KiB/conn', 'open ms median', 'conns/s', 'echo check', 'rounds']);
+    rows.push(['server', 'RSS KiB/conn median', 'min–max', 'settled KiB/conn', 'marginal KiB/conn', 'heap used / total KiB/conn', 'open ms median', 'conns/s', 'echo check', 'rounds']);
     for (const server of scenario.servers) {
       const s = entry.summary[server];
       if (!s) continue;
       const k = s.kibPerConn;
       const last = entry.rounds[server].at(-1);
-      rows.push([server, k ? fmt2(k.median) : 'failed', k ? `${fmt2(k.min)}–${fmt2(k.max)}` : '', s.kibPerConnMarginal ? fmt2(s.kibPerConnMarginal.median) : '', s.heapKibPerConn ? `${fmt2(s.heapKibPerConn.median)} / ${s.heapTotalKibPerConn ? fmt2(s.heapTotalKibPerConn.median) : '?'}` : '', s.openMs ? fmt(s.openMs.median) : '', s.connsPerSec ? fmt(s.connsPerSec.median) : '', last?.echoed !== undefined ? `${last.echoed} ok, ${last.failed} failed` : '', `${k?.n ?? 0}`]);
+      rows.push([server, k ? fmt2(k.median) : 'failed', k ? `${fmt2(k.min)}–${fmt2(k.max)}` : '', s.kibPerConnSettled ? `${fmt2(s.kibPerConnSettled.median)} [${fmt2(s.kibPerConnSettled.min)}–${fmt2(s.kibPerConnSettled.max)}]` : '', s.kibPerConnMarginal ? fmt2(s.kibPerConnMarginal.median) : '', s.heapKibPerConn ? `${fmt2(s.heapKibPerConn.median)} / ${s.heapTotalKibPerConn ? fmt2(s.heapTotalKibPerConn.median) : '?'}` : '', s.openMs ? fmt(s.openMs.median) : '', s.connsPerSec ? fmt(s.connsPerSec.median) : '', last?.echoed !== undefined ? `${last.echoed} ok, ${last.failed} failed` : '', `${k?.n ?? 0}`]);
     }
   }
   printTable(rows);
@@ -578,7 +612,7 @@ function report(name, scenario, entry) {
 }
 
 function metricName(metric) {
-  return { msgsPerSec: 'msgs/s', kibPerConn: 'RSS/conn', kibPerConnMarginal: 'marginal RSS/conn', p99Ms: 'p99', p50Ms: 'p50' }[metric] ?? metric;
+  return { msgsPerSec: 'msgs/s', kibPerConn: 'RSS/conn', kibPerConnMarginal: 'marginal RSS/conn', kibPerConnSettled: 'settled RSS/conn', p99Ms: 'p99', p50Ms: 'p50' }[metric] ?? metric;
 }
 
 function ratioLine(r) {
