@@ -42,10 +42,18 @@ const enum State {
   Payload,
 }
 
+/** The bits of FrameParser.flags. */
+const enum Flag {
+  AllowRsv1 = 1 << 0,
+  Gathering = 1 << 1,
+  ExpectContinuation = 1 << 2,
+  Paused = 1 << 3,
+  Stopped = 1 << 4,
+}
+
 /** Parser states are few: a header is either read straight from the chunk or gathered in a scratch buffer. */
 export class FrameParser {
   private readonly handler: FrameHandler;
-  private readonly allowRsv1: boolean;
 
   private state = State.Header;
   /** Header bytes gathered across chunks (at most 2 + 8 + 4). Allocated on first need. */
@@ -60,20 +68,48 @@ export class FrameParser {
   private payloadRead = 0;
   /** A control frame's payload, gathered whole (at most 125 bytes). */
   private control: Buffer[] | null = null;
-  /** The handler picks where each piece of the current data frame is unmasked to (see gatherPieces). */
-  private gathering = false;
-
-  /** §5.4: a data frame without FIN was seen, so the next data frame must be a continuation. */
-  private expectContinuation = false;
-
-  private paused = false;
-  private stopped = false;
+  /** The yes/no state, one bit each (see Flag and the accessors below): one field, not five, per connection. */
+  private flags = 0;
   /** Input kept while paused; created on first need. */
   private pending: Buffer[] | null = null;
 
   constructor(handler: FrameHandler, options: FrameParserOptions = {}) {
     this.handler = handler;
-    this.allowRsv1 = options.allowRsv1 ?? false;
+    if (options.allowRsv1 === true) this.flags |= Flag.AllowRsv1;
+  }
+
+  /** RSV1 may be set (permessage-deflate was negotiated). */
+  private get allowRsv1(): boolean {
+    return (this.flags & Flag.AllowRsv1) !== 0;
+  }
+  /** The handler picks where each piece of the current data frame is unmasked to (see gatherPieces). */
+  private get gathering(): boolean {
+    return (this.flags & Flag.Gathering) !== 0;
+  }
+  private set gathering(on: boolean) {
+    this.setFlag(Flag.Gathering, on);
+  }
+  /** §5.4: a data frame without FIN was seen, so the next data frame must be a continuation. */
+  private get expectContinuation(): boolean {
+    return (this.flags & Flag.ExpectContinuation) !== 0;
+  }
+  private set expectContinuation(on: boolean) {
+    this.setFlag(Flag.ExpectContinuation, on);
+  }
+  private get paused(): boolean {
+    return (this.flags & Flag.Paused) !== 0;
+  }
+  private set paused(on: boolean) {
+    this.setFlag(Flag.Paused, on);
+  }
+  private get stopped(): boolean {
+    return (this.flags & Flag.Stopped) !== 0;
+  }
+  private set stopped(on: boolean) {
+    this.setFlag(Flag.Stopped, on);
+  }
+  private setFlag(flag: Flag, on: boolean): void {
+    this.flags = on ? this.flags | flag : this.flags & ~flag;
   }
 
   /**
