@@ -361,7 +361,6 @@ async function openAndMeasure(server, n, { localAddresses, check, heapFile = '',
     if (opened.event !== 'opened') return { ok: false, client: opened };
     await sleep(1000);
     const after = await proc.mem();
-    if (heapFile) await proc.heap(heapFile);
     let settled = null;
     if (settle > 0) {
       // Idle for a while: V8's memory reducer runs after several seconds of low allocation and
@@ -369,6 +368,8 @@ async function openAndMeasure(server, n, { localAddresses, check, heapFile = '',
       await sleep(settle * 1000);
       settled = await proc.mem();
     }
+    // Last: writing a snapshot allocates heavily, which would hold off the memory reducer.
+    if (heapFile) await proc.heap(heapFile);
     let checked = {};
     if (check) {
       client.send('check');
