@@ -418,7 +418,7 @@ function startServer(name, extraArgs, tag) {
   const def = SERVERS[name];
   const nodeArgs = ['--expose-gc'];
   if (name === 'bun' && bun?.missing) return Promise.resolve({ pending: bun.missing });
-  if (opts['cpu-prof'] && def.ours) {
+  if (opts['cpu-prof'] && def.runtime !== 'bun') {
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts['cpu-prof'], '--cpu-prof-name', `${name}-${tag}-${Date.now()}.cpuprofile`);
   }
   const script = `${here}servers/${def.script}`;

@@ -13,6 +13,7 @@ import { Opcode } from '../lib/protocol/constants';
 import { isValidUtf8 } from '../lib/protocol/utf8';
 import { WSServerError } from '../lib/server/errors';
 import { formatData, type Formatted } from '../lib/server/send-format';
+import { utf8Bytes } from '../lib/server/text-memo';
 
 /** The first char above 0xFF (a char that is no byte), or -1. */
 function firstWideChar(text: string): number {
@@ -73,7 +74,7 @@ export function formatCompatData(dataFormat: number, data: unknown): Formatted {
         return [Opcode.Binary, error as WSServerError];
       }
     default: {
-      if (!isByteString(data)) return [Opcode.Text, Buffer.from(data, 'utf8')];
+      if (!isByteString(data)) return [Opcode.Text, utf8Bytes(data)];
       const bytes = Buffer.from(data, 'latin1');
       return [isValidUtf8(bytes) ? Opcode.Text : Opcode.Binary, bytes];
     }

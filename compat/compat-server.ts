@@ -7,6 +7,7 @@ import { ErrorCode, errorMessage } from '../lib/generated/api';
 import { Opcode } from '../lib/protocol/constants';
 import { WSServerError } from '../lib/server/errors';
 import { asBuffer } from '../lib/server/send-format';
+import { utf8Bytes } from '../lib/server/text-memo';
 import type { WSConnection } from '../lib/server/ws-connection';
 import { WSServer, type ConnectionIdLike } from '../lib/server/ws-server';
 import { bytesOfString, formatCompatData } from './byte-strings';
@@ -94,7 +95,7 @@ export class CompatServer {
       value = String(text);
       const connection = this.server.connection(id);
       if (connection.timeout === 0) {
-        connection.queueMessage(Opcode.Text, Buffer.from(value, 'utf8'));
+        connection.queueMessage(Opcode.Text, utf8Bytes(value));
         return this.doneNow();
       }
     } catch (error) {

@@ -3,6 +3,7 @@
  * plain writable fields, read back after the listeners ran. Byte-valued parameters come twice: as a
  * string (`text`) and as the exact bytes (`textB`); the string is decoded only when read.
  */
+import { decodeUtf8 } from './text-memo';
 
 export interface ConnectedEvent {
   connectionId: number;
@@ -31,9 +32,16 @@ export class DataInEvent {
     private readonly utf8: boolean,
   ) {}
 
-  /** The data as a string (decoded on first read). */
+  /**
+   * The data as a string (decoded on first read). A whole text message, which the core has checked to be
+   * valid UTF-8, is decoded through the text memo: sending the string back reuses these bytes.
+   */
   get text(): string {
-    return (this.decoded ??= this.textB.toString(this.utf8 ? 'utf8' : 'latin1'));
+    if (this.decoded === undefined) {
+      const whole = this.utf8 && this.dataFormat === 1 && this.eom;
+      this.decoded = whole ? decodeUtf8(this.textB) : this.textB.toString(this.utf8 ? 'utf8' : 'latin1');
+    }
+    return this.decoded;
   }
 }
 

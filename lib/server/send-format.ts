@@ -9,6 +9,7 @@ import { Opcode } from '../protocol/constants';
 import { isValidUtf8 } from '../protocol/utf8';
 import { encodeString } from './code-page';
 import { WSServerError } from './errors';
+import { utf8Bytes } from './text-memo';
 
 /** An opcode and its payload, or why the data cannot be sent in that format. */
 export type Formatted = [number, Buffer | WSServerError];
@@ -18,7 +19,7 @@ export function formatData(dataFormat: number, data: Uint8Array | string, codePa
   switch (dataFormat) {
     case 1:
       // dfText with bytes: "Data that has already been UTF-8 encoded may also be supplied" — it must be UTF-8.
-      return [Opcode.Text, typeof data === 'string' ? Buffer.from(data, 'utf8') : checkedUtf8(data)];
+      return [Opcode.Text, typeof data === 'string' ? utf8Bytes(data) : checkedUtf8(data)];
     case 2:
       return [Opcode.Binary, toBytes(data, codePage)];
     case 9:
@@ -30,7 +31,7 @@ export function formatData(dataFormat: number, data: Uint8Array | string, codePa
     default:
       // dfAutomatic: a string that is valid Unicode goes as text; one with a lone surrogate (which
       // UTF-8 cannot carry) and bytes go as binary.
-      if (typeof data === 'string' && isWellFormed(data)) return [Opcode.Text, Buffer.from(data, 'utf8')];
+      if (typeof data === 'string' && isWellFormed(data)) return [Opcode.Text, utf8Bytes(data)];
       return [Opcode.Binary, toBytes(data, codePage)];
   }
 }
@@ -41,7 +42,7 @@ export function formatData(dataFormat: number, data: Uint8Array | string, codePa
  */
 export function formatTrySend(dataFormat: number, data: Uint8Array | string, codePage: number): Formatted {
   if (dataFormat === 1) {
-    if (typeof data === 'string') return [Opcode.Text, Buffer.from(data, 'utf8')];
+    if (typeof data === 'string') return [Opcode.Text, utf8Bytes(data)];
     return [Opcode.Text, checkedUtf8(data)];
   }
   if (dataFormat === 2) return [Opcode.Binary, toBytes(data, codePage)];
@@ -57,7 +58,7 @@ export function toBytes(data: Uint8Array | string, codePage: number): Buffer {
 
 /** sendText's bytes: a string encoded as UTF-8; bytes as they are, when they are UTF-8 (else 616, thrown). */
 export function textBytes(text: unknown): Buffer {
-  if (typeof text === 'string') return Buffer.from(text, 'utf8');
+  if (typeof text === 'string') return utf8Bytes(text);
   if (!(text instanceof Uint8Array)) return Buffer.from(String(text), 'utf8');
   const bytes = checkedUtf8(text);
   if (bytes instanceof WSServerError) throw bytes;

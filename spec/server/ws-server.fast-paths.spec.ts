@@ -50,6 +50,43 @@ describe('WSServer fast paths', () => {
     });
   });
 
+  describe('SendText of a received text (the text memo)', () => {
+    it('an echo of e.text sends the received bytes back, and a binary message decoded one char per byte is encoded anew', async () => {
+      const { server, port } = await startServer({ config: { BufferMessage: true } });
+      const received: Buffer[] = [];
+      server.on('DataIn', (e) => {
+        received.push(e.textB);
+        void server.sendText(e.connectionId, e.text);
+      });
+      const { client } = await rawConnection(server, port);
+      client.sendText('ünïcödé round trip');
+      expect(await client.readFrame()).to.deep.include({ opcode: 1, payload: Buffer.from('ünïcödé round trip') });
+      // Binary 0xC3 0xA9: its text is 'Ã©' (latin1), which as UTF-8 is four bytes, not the two that arrived.
+      client.sendBinary(Buffer.from([0xc3, 0xa9]));
+      expect(await client.readFrame()).to.deep.include({ opcode: 1, payload: Buffer.from('Ã©', 'utf8') });
+      expect(received.map((b) => b.toString('hex'))).to.deep.equal([Buffer.from('ünïcödé round trip').toString('hex'), 'c3a9']);
+    });
+
+    it('a text message received in pieces echoes piece by piece, each piece its own bytes', async () => {
+      const { server, port } = await startServer({ config: { BufferMessage: false } });
+      server.on('DataIn', (e) => void server.sendText(e.connectionId, `[${e.text}]`));
+      const { client } = await rawConnection(server, port);
+      client.sendFrame(1, Buffer.from('héllo '), { fin: false });
+      client.sendFrame(0, Buffer.from('wörld'), { fin: true });
+      expect(await client.readFrame()).to.deep.include({ opcode: 1, payload: Buffer.from('[héllo ]') });
+      expect(await client.readFrame()).to.deep.include({ opcode: 1, payload: Buffer.from('[wörld]') });
+    });
+
+    it('one string sent to many connections arrives whole on each', async () => {
+      const { server, port } = await startServer();
+      const clients = [];
+      for (let i = 0; i < 3; i++) clients.push(await rawConnection(server, port));
+      const news = `news ✓ ${'.'.repeat(600)}`;
+      for (const { id } of clients) expect(server.trySend(id, news, 1)).to.equal(0);
+      for (const { client } of clients) expect(await client.readFrame()).to.deep.include({ opcode: 1, payload: Buffer.from(news) });
+    });
+  });
+
   describe('trySend', () => {
     it('queues and returns 0: text, binary, and the connection DataFormat by default', async () => {
       const { server, port } = await startServer();
