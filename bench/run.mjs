@@ -6,7 +6,7 @@
 //
 //   node bench/run.mjs [--scenario small,medium,…|all] [--rounds 3] [--duration 5] [--warmup 1]
 //        [--idle-conns 10000] [--scale-conns 100000] [--pin] [--verify] [--markdown]
-//        [--json file] [--cpu-prof dir] [--max-minutes 60] [--list] [--baseline dir] [--no-install]
+//        [--json file] [--cpu-prof dir] [--perf dir] [--max-minutes 60] [--list] [--baseline dir] [--no-install]
 //
 // Scenarios: small, medium, large, deflate-small, tls-small, compat, idle, idle-deflate, scale (see SCENARIOS).
 // Idle scenarios read the server's memory at N/2 and at N connections: "RSS/conn" is the growth from
@@ -19,8 +19,12 @@
 // same --settle seconds, so that code paths first run by a handshake (the node binary's pages, compiled
 // functions) are not charged to N and both ends of "settled" have the young generation at rest.
 // --pin       runs servers on CPU 0 and the client on CPU 1 (taskset), when the machine has 2+ CPUs.
-// --cpu-prof  runs our servers under `node --cpu-prof` and writes the profiles to that directory
-//             (summarise them with bench/profile.mjs).
+// --cpu-prof  runs the Node servers (ours and the peers) under `node --cpu-prof` and writes the profiles
+//             to that directory (summarise them with bench/profile.mjs).
+// --perf dir  throughput scenarios: `perf record -g` of each server (Bun too) for the measured seconds of
+//             every round, and next to each profile its summary (bench/perf-summary.mjs: µs per message
+//             by binary — kernel, node, JavaScript, libc — and the frames under the read and write
+//             calls). Native time is what --cpu-prof lumps into a few opaque entries. Needs `perf`.
 // --heap-snapshot dir  idle scenario: a heap snapshot of each server once its connections are open
 //             (summarise with bench/heap-summary.mjs file --per N).
 // BENCH_DIST=dir benchmarks another build of the package instead of dist/.
@@ -40,6 +44,9 @@ const here = fileURLToPath(new URL('./', import.meta.url));
 // ─── What is measured ───────────────────────────────────────────────────────────────────────────
 
 /** Echo servers: a script in bench/servers/ and how the client talks to it. */
+/** perf's sampling rate (--perf). */
+const PERF_HZ = 999;
+
 const SERVERS = {
   ours: { script: 'modern.mjs', title: 'ours, modern API', ours: true },
   'compat-idle': { script: 'compat-idle.mjs', title: 'ours, compat ProcessIdleEvents', ours: true },
@@ -150,6 +157,7 @@ const opts = parseArgs(process.argv.slice(2), {
   markdown: false,
   json: '',
   'cpu-prof': '',
+  perf: '',
   'heap-snapshot': '',
   'max-minutes': 60,
   list: false,
@@ -179,6 +187,10 @@ const serverFilter = opts.servers ? new Set(opts.servers.split(',')) : null;
 const deadline = Date.now() + opts['max-minutes'] * 60_000;
 const canPin = opts.pin && cpus().length >= 2 && spawnSync('taskset', ['--version']).status === 0;
 if (opts['cpu-prof']) mkdirSync(opts['cpu-prof'], { recursive: true });
+if (opts.perf) {
+  if (spawnSync('perf', ['--version']).status !== 0) die('--perf needs Linux perf (apt-get install linux-perf)');
+  mkdirSync(opts.perf, { recursive: true });
+}
 const bun = chosen.some((name) => SCENARIOS[name].servers.includes('bun')) && (!serverFilter || serverFilter.has('bun')) ? locateBun() : null;
 if (opts['heap-snapshot']) mkdirSync(opts['heap-snapshot'], { recursive: true });
 
@@ -253,9 +265,13 @@ async function runThroughput(name, scenario, servers, entry) {
       if (SERVERS[server].raw) args.push('--raw');
       if (opts.verify) args.push('--verify');
       const io0 = proc.io();
+      const recording = opts.perf ? recordPerf(proc.pid, `${server}-${name}-r${round + 1}`) : null;
       const result = await runClient(args, (opts.duration + opts.warmup) * 1000 + 60_000);
       const io1 = proc.io();
+      const profile = recording ? await recording : null;
+      if (profile && result.ok) summarisePerf(profile, result);
       await proc.stop();
+      if (profile) rmSync(`/tmp/perf-${proc.pid}.map`, { force: true });
       if (io0 && io1 && result.msgsTotal) {
         // Syscalls per echoed message (warm-up included): how well the server batches its reads and writes.
         result.serverWritesPerMsg = round3((io1.syscw - io0.syscw) / result.msgsTotal);
@@ -268,6 +284,31 @@ async function runThroughput(name, scenario, servers, entry) {
       log(`   round ${round + 1} ${server.padEnd(16)} ${result.ok ? `${fmt(result.msgsPerSec)} msgs/s  ${result.mbPerSec} MB/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms server CPU ${result.serverCpuUsPerMsg ?? '?'} µs/msg (user ${result.serverUserUsPerMsg ?? '?'}, sys ${result.serverSysUsPerMsg ?? '?'}), writes/msg ${result.serverWritesPerMsg ?? '?'}, client CPU ${result.clientCpuUsPerMsg ?? '?'} µs/msg` : `FAILED ${JSON.stringify(result)}`}`);
     }
   }
+}
+
+/**
+ * `perf record -g` of the server for the measured seconds of a round (after the warm-up). Resolves with
+ * {file, seconds} once perf has written its file.
+ */
+function recordPerf(pid, tag) {
+  const file = join(opts.perf, `${tag}.perf.data`);
+  return new Promise((resolve) => {
+    setTimeout(() => {
+      const perf = spawn('perf', ['record', '-F', String(PERF_HZ), '-g', '-p', String(pid), '-o', file, '--', 'sleep', String(opts.duration)], { stdio: 'ignore' });
+      perf.on('exit', () => resolve({ file, seconds: opts.duration }));
+    }, opts.warmup * 1000);
+  });
+}
+
+/** The summary beside the profile: µs per message, given the messages echoed while perf recorded. */
+function summarisePerf(profile, result) {
+  const msgs = Math.round(result.msgsPerSec * profile.seconds);
+  const rootsOf = ['onStreamRead', 'socketOnData', 'StreamBase::WriteBuffer', 'TLSWrap::DoWrite', 'do_syscall_64'].flatMap((r) => ['--root', r]);
+  const out = spawnSync(process.execPath, [`${here}perf-summary.mjs`, profile.file, '--msgs', String(msgs), '--hz', String(PERF_HZ), ...rootsOf, '--top', '20'], { maxBuffer: 1 << 26 });
+  const text = out.stdout.toString();
+  writeFileSync(profile.file.replace(/\.perf\.data$/, '.perf.txt'), text);
+  const first = text.split('\n')[0];
+  if (first) log(`     perf: ${first.replace(/^# \S+: /, '')}`);
 }
 
 // ─── Idle: RSS per open connection ──────────────────────────────────────────────────────────────
@@ -421,6 +462,8 @@ function startServer(name, extraArgs, tag) {
   if (opts['cpu-prof'] && def.runtime !== 'bun') {
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts['cpu-prof'], '--cpu-prof-name', `${name}-${tag}-${Date.now()}.cpuprofile`);
   }
+  // perf names JavaScript frames from the map file node writes to /tmp (removed after the round).
+  if (opts.perf && def.runtime !== 'bun') nodeArgs.push('--perf-basic-prof-only-functions');
   const script = `${here}servers/${def.script}`;
   const [cmd, ...args] = def.runtime === 'bun' ? pinned(0, [bun.binary, script, ...extraArgs]) : nodeCommand(0, [...nodeArgs, script, ...extraArgs]);
   const env = { ...process.env, BENCH_CONTROL: '1', BENCH_DIST: def.dist ?? dist.dir };
@@ -465,6 +508,7 @@ function startServer(name, extraArgs, tag) {
       if (first.exitedEarly !== undefined) die(`server ${name} exited (${first.exitedEarly}) before listening:\n${first.stderr}`);
       return {
         port: first.port,
+        pid: first.pid,
         stop,
         io: () => ioOf(child.pid),
         mem: () => {
