@@ -7,9 +7,11 @@
 // --msgs: messages echoed while perf recorded (bench/run.mjs passes it), to print µs per message; without
 // it, percentages only. --root: for each frame matching the regex, the time of the frames it called
 // directly (inclusive), e.g. --root 'socketOnData' --root 'StreamBase::WriteBuffer'.
-// JavaScript frames are named only when node ran with --perf-basic-prof(-only-functions), whose
-// /tmp/perf-PID.map must still exist when this runs.
+// JavaScript frames are named only when node ran with --perf-basic-prof(-only-functions): perf reads
+// the symbols from /tmp/perf-PID.map, which bench/run.mjs moves beside the profile (file.map) after the
+// round; this script puts it back in /tmp while perf reads the profile.
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
 const file = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--')));
@@ -28,7 +30,7 @@ function option(name) {
 }
 
 // `perf script` prints one block per sample: "ip symbol (dso)" lines, leaf first.
-const text = execFileSync('perf', ['script', '-i', file, '-F', 'ip,sym,dso'], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+const text = withSymbolMap(file, () => execFileSync('perf', ['script', '-i', file, '-F', 'ip,sym,dso'], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString());
 const samples = [];
 for (const block of text.split(/\n\s*\n/)) {
   const frames = [];
@@ -44,9 +46,31 @@ if (total === 0) {
   process.exit(0);
 }
 
+/** Runs `read` with the profile's saved JIT map (file.map) at /tmp/perf-PID.map, where perf looks for it. */
+function withSymbolMap(file, read) {
+  const saved = file.replace(/\.data$/, '.map');
+  if (saved === file || !existsSync(saved)) return read();
+  const pid = execFileSync('perf', ['script', '-i', file, '-F', 'pid'], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] })
+    .toString()
+    .trim()
+    .split('\n')[0]
+    .trim();
+  const target = `/tmp/perf-${pid}.map`;
+  if (!/^\d+$/.test(pid) || existsSync(target)) return read();
+  copyFileSync(saved, target);
+  try {
+    return read();
+  } finally {
+    rmSync(target, { force: true });
+  }
+}
+
 /** Symbols without the build's path, so that bundles read as index.mjs:LINE. */
 function tidy(sym) {
-  return sym.replace(/file:\/\/\/\S*?\/(dist|bench)\//, '$1/').replace(/^\[unknown\]$/, '(unknown)');
+  return sym
+    .replace(/file:\/\/\/\S*?\/wsserver-bench-dist-\w+\//, 'dist/')
+    .replace(/file:\/\/\/\S*?\/(dist|bench)\//, '$1/')
+    .replace(/^\[unknown\]$/, '(unknown)');
 }
 
 function dsoName(path) {

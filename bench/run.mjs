@@ -271,7 +271,8 @@ async function runThroughput(name, scenario, servers, entry) {
       const profile = recording ? await recording : null;
       if (profile && result.ok) summarisePerf(profile, result);
       await proc.stop();
-      if (profile) rmSync(`/tmp/perf-${proc.pid}.map`, { force: true });
+      // The JIT symbol map goes beside the profile, so that perf-summary.mjs can read it again later.
+      if (profile) moveFile(`/tmp/perf-${proc.pid}.map`, profile.file.replace(/\.data$/, '.map'));
       if (io0 && io1 && result.msgsTotal) {
         // Syscalls per echoed message (warm-up included): how well the server batches its reads and writes.
         result.serverWritesPerMsg = round3((io1.syscw - io0.syscw) / result.msgsTotal);
@@ -298,6 +299,12 @@ function recordPerf(pid, tag) {
       perf.on('exit', () => resolve({ file, seconds: opts.duration }));
     }, opts.warmup * 1000);
   });
+}
+
+function moveFile(from, to) {
+  if (!existsSync(from)) return;
+  copyFileSync(from, to);
+  rmSync(from, { force: true });
 }
 
 /** The summary beside the profile: µs per message, given the messages echoed while perf recorded. */
@@ -462,7 +469,7 @@ function startServer(name, extraArgs, tag) {
   if (opts['cpu-prof'] && def.runtime !== 'bun') {
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts['cpu-prof'], '--cpu-prof-name', `${name}-${tag}-${Date.now()}.cpuprofile`);
   }
-  // perf names JavaScript frames from the map file node writes to /tmp (removed after the round).
+  // perf names JavaScript frames from the map file node writes to /tmp (moved beside the profile after the round).
   if (opts.perf && def.runtime !== 'bun') nodeArgs.push('--perf-basic-prof-only-functions');
   const script = `${here}servers/${def.script}`;
   const [cmd, ...args] = def.runtime === 'bun' ? pinned(0, [bun.binary, script, ...extraArgs]) : nodeCommand(0, [...nodeArgs, script, ...extraArgs]);
