@@ -11,6 +11,7 @@
  * for it is sent when the owner calls fail(), so that events already queued for this connection can
  * still be handled (and answered) first.
  */
+import { Buffer } from 'node:buffer';
 import { CloseCode, Defaults, Opcode } from './constants';
 import { ProtocolError } from './errors';
 import { COPY_THRESHOLD, formatFrameHeader, formatMessage, formatServerFrame } from './frame';

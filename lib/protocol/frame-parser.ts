@@ -6,6 +6,7 @@
  * Frame-sequence rules (§5.4 fragmentation) live here too, because they need nothing but the
  * previous frames: message-level rules (size, UTF-8, inflation) are the connection's.
  */
+import { Buffer } from 'node:buffer';
 import { MAX_CONTROL_PAYLOAD, Opcode, isControlOpcode } from './constants';
 import { ProtocolError } from './errors';
 import { readMaskKey, releaseMaskView, unmask, unmaskInto } from './frame';

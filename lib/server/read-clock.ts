@@ -7,6 +7,7 @@
  * messages, a stride set to use about half the time left at the pace seen so far (at most CLOCK_STRIDE):
  * fast handlers cost no clock reads, slow ones are looked at after each message as they near the limit.
  */
+import { performance } from 'node:perf_hooks';
 
 /** At most this many messages go by between two looks at the clock. */
 const CLOCK_STRIDE = 64;

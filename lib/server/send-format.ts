@@ -4,6 +4,7 @@
  * strings of binary data encoded by CodePage. Failures are returned as values (616), never thrown,
  * so that trySend can answer with a code.
  */
+import { Buffer } from 'node:buffer';
 import { ErrorCode } from '../generated/api';
 import { Opcode } from '../protocol/constants';
 import { isValidUtf8 } from '../protocol/utf8';

@@ -5,6 +5,7 @@
  * sends), BytesSent, and pings that wait for their pong. The waits themselves are in send-wait.ts,
  * SendFile in send-file.ts.
  */
+import { Buffer } from 'node:buffer';
 import { ErrorCode } from '../generated/api';
 import { Opcode } from '../protocol/constants';
 import { Phase, type ConnectionBase } from './connection-base';

@@ -7,6 +7,7 @@
  * Socket listeners are shared functions that find the driver through a symbol on the socket, so an
  * idle connection costs no closures.
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Flushable, FlushScheduler } from './flush-scheduler';
 import type { Logger } from './logger';

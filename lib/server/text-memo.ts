@@ -9,6 +9,7 @@
  * with whatever queued them and are never written to by the server. At most TEXT_MEMO_LIMIT bytes are
  * held, so the memo keeps at most one small message alive.
  */
+import { Buffer } from 'node:buffer';
 
 /** Longest text (in UTF-8 bytes) the memo keeps. */
 export const TEXT_MEMO_LIMIT = 64 * 1024;
