@@ -34,7 +34,7 @@ export class DataInEvent {
 
   /**
    * The data as a string (decoded on first read). A whole text message, which the core has checked to be
-   * valid UTF-8, is decoded through the text memo: sending the string back reuses these bytes.
+   * valid UTF-8, is decoded through the text memo: sending the string back costs no encoding.
    */
   get text(): string {
     if (this.decoded === undefined) {

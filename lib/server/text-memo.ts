@@ -5,14 +5,18 @@
  * `Buffer.from(text, 'utf8')`: a string equal to the remembered one has exactly those bytes.
  *
  * Only strings whose bytes are whole, valid UTF-8 are remembered (a complete text message, or a string
- * the server encoded itself), so that decoding and encoding round-trip exactly. The bytes are shared
- * with whatever queued them and are never written to by the server. At most TEXT_MEMO_LIMIT bytes are
- * held, so the memo keeps at most one small message alive.
+ * the server encoded itself), so that decoding and encoding round-trip exactly. The memo only ever
+ * holds bytes the server owns: a received message is copied (at most DECODED_MEMO_LIMIT bytes, which
+ * costs less than encoding them), so that an application that overwrites `e.textB` after reading
+ * `e.text` — wiping a secret, say — still sends the text it read. The bytes it hands out are never
+ * written to by the server. At most TEXT_MEMO_LIMIT bytes are held.
  */
 import { Buffer } from 'node:buffer';
 
 /** Longest text (in UTF-8 bytes) the memo keeps. */
 export const TEXT_MEMO_LIMIT = 64 * 1024;
+/** Longest received text the memo copies: small echoes are where encoding is a large part of the cost. */
+export const DECODED_MEMO_LIMIT = 1024;
 
 let lastText: string | null = null;
 let lastBytes: Buffer | null = null;
@@ -26,12 +30,16 @@ export function utf8Bytes(text: string): Buffer {
 }
 
 /**
- * `bytes` decoded, for bytes that are known to be whole, valid UTF-8 (a text message the core checked):
- * remembered, so that sending the string back costs no encoding.
+ * `bytes` decoded, for bytes that are known to be whole, valid UTF-8 (a text message the core checked).
+ * Small ones are remembered with a copy of their bytes, so that sending the string back costs no encoding.
  */
 export function decodeUtf8(bytes: Buffer): string {
   const text = bytes.toString('utf8');
-  if (bytes.length <= TEXT_MEMO_LIMIT) remember(text, bytes);
+  if (bytes.length <= DECODED_MEMO_LIMIT) {
+    const own = Buffer.allocUnsafe(bytes.length);
+    own.set(bytes);
+    remember(text, own);
+  }
   return text;
 }
 

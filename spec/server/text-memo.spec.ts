@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TEXT_MEMO_LIMIT, decodeUtf8, forgetText, utf8Bytes } from '../../lib/server/text-memo';
+import { DECODED_MEMO_LIMIT, TEXT_MEMO_LIMIT, decodeUtf8, forgetText, utf8Bytes } from '../../lib/server/text-memo';
 
 describe('text-memo', () => {
   afterEach(() => forgetText());
@@ -25,11 +25,31 @@ describe('text-memo', () => {
     expect(utf8Bytes('aaaa').toString()).to.equal('aaaa');
   });
 
-  it('the text of a received message goes back as the bytes that arrived', () => {
+  it('the text of a received message is encoded no more: its bytes are remembered, as a copy', () => {
     const received = Buffer.from('echo → me', 'utf8');
     const text = decodeUtf8(received);
     expect(text).to.equal('echo → me');
-    expect(utf8Bytes(text)).to.equal(received);
+    const sent = utf8Bytes(text);
+    expect(sent.toString('hex')).to.equal(received.toString('hex'));
+    expect(sent.buffer === received.buffer && sent.byteOffset === received.byteOffset, 'the received memory itself').to.equal(false);
+    // Remembered: the same bytes again, without encoding.
+    expect(utf8Bytes(text)).to.equal(sent);
+  });
+
+  it('overwriting the received bytes after reading the text does not change what is sent', () => {
+    const received = Buffer.from('secret ✓', 'utf8');
+    const text = decodeUtf8(received);
+    received.fill(0);
+    expect(utf8Bytes(text).toString()).to.equal('secret ✓');
+  });
+
+  it('received texts above DECODED_MEMO_LIMIT bytes are not copied (encoded when sent, as before)', () => {
+    const received = Buffer.alloc(DECODED_MEMO_LIMIT + 1, 0x61);
+    const text = decodeUtf8(received);
+    const first = utf8Bytes(text);
+    expect(first.toString()).to.equal(text);
+    // Encoded by utf8Bytes, and then remembered from that encoding.
+    expect(utf8Bytes(text)).to.equal(first);
   });
 
   it('keeps nothing above TEXT_MEMO_LIMIT bytes', () => {
@@ -37,8 +57,6 @@ describe('text-memo', () => {
     const first = utf8Bytes(big);
     expect(first.length).to.equal(TEXT_MEMO_LIMIT + 1);
     expect(utf8Bytes(big)).to.not.equal(first);
-    const received = Buffer.alloc(TEXT_MEMO_LIMIT + 1, 0x79);
-    expect(utf8Bytes(decodeUtf8(received))).to.not.equal(received);
     // At the limit it is kept.
     const atLimit = 'z'.repeat(TEXT_MEMO_LIMIT);
     expect(utf8Bytes(atLimit)).to.equal(utf8Bytes(atLimit));
