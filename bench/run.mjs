@@ -43,10 +43,10 @@ const here = fileURLToPath(new URL('./', import.meta.url));
 
 // ─── What is measured ───────────────────────────────────────────────────────────────────────────
 
-/** Echo servers: a script in bench/servers/ and how the client talks to it. */
 /** perf's sampling rate (--perf). */
 const PERF_HZ = 999;
 
+/** Echo servers: a script in bench/servers/ and how the client talks to it. */
 const SERVERS = {
   ours: { script: 'modern.mjs', title: 'ours, modern API', ours: true },
   'compat-idle': { script: 'compat-idle.mjs', title: 'ours, compat ProcessIdleEvents', ours: true },
@@ -272,7 +272,9 @@ async function runThroughput(name, scenario, servers, entry) {
       if (profile && result.ok) summarisePerf(profile, result);
       await proc.stop();
       // The JIT symbol map goes beside the profile, so that perf-summary.mjs can read it again later.
-      if (profile) moveFile(`/tmp/perf-${proc.pid}.map`, profile.file.replace(/\.data$/, '.map'));
+      const jitMap = `/tmp/perf-${proc.pid}.map`;
+      if (profile) moveFile(jitMap, profile.file.replace(/\.data$/, '.map'));
+      else if (recording) rmSync(jitMap, { force: true });
       if (io0 && io1 && result.msgsTotal) {
         // Syscalls per echoed message (warm-up included): how well the server batches its reads and writes.
         result.serverWritesPerMsg = round3((io1.syscw - io0.syscw) / result.msgsTotal);
@@ -289,14 +291,16 @@ async function runThroughput(name, scenario, servers, entry) {
 
 /**
  * `perf record -g` of the server for the measured seconds of a round (after the warm-up). Resolves with
- * {file, seconds} once perf has written its file.
+ * {file, seconds} once perf has written its file, or null when perf failed.
  */
 function recordPerf(pid, tag) {
   const file = join(opts.perf, `${tag}.perf.data`);
   return new Promise((resolve) => {
     setTimeout(() => {
       const perf = spawn('perf', ['record', '-F', String(PERF_HZ), '-g', '-p', String(pid), '-o', file, '--', 'sleep', String(opts.duration)], { stdio: 'ignore' });
-      perf.on('exit', () => resolve({ file, seconds: opts.duration }));
+      perf.on('exit', (code) => resolve(code === 0 ? { file, seconds: opts.duration } : null));
+      // perf that cannot start (or attach) costs the round its profile, not the run.
+      perf.on('error', () => resolve(null));
     }, opts.warmup * 1000);
   });
 }

@@ -3,6 +3,7 @@
  * plain writable fields, read back after the listeners ran. Byte-valued parameters come twice: as a
  * string (`text`) and as the exact bytes (`textB`); the string is decoded only when read.
  */
+import { Opcode } from '../protocol/constants';
 import { decodeUtf8 } from './text-memo';
 
 export interface ConnectedEvent {
@@ -38,7 +39,7 @@ export class DataInEvent {
    */
   get text(): string {
     if (this.decoded === undefined) {
-      const whole = this.utf8 && this.dataFormat === 1 && this.eom;
+      const whole = this.utf8 && this.dataFormat === Opcode.Text && this.eom;
       this.decoded = whole ? decodeUtf8(this.textB) : this.textB.toString(this.utf8 ? 'utf8' : 'latin1');
     }
     return this.decoded;
